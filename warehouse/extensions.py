@@ -52,7 +52,9 @@ def ensure_extensions(extension_dir: Path) -> None:
     """Install the wheel-shipped extensions into ``extension_dir`` unless already there."""
     platform_dir = extension_dir / f"v{duckdb.__version__}"
     wanted = set(WHEELS.values())
-    present = {p.name.removesuffix(".duckdb_extension") for p in platform_dir.glob("*/*.duckdb_extension")}
+    present = {
+        p.name.removesuffix(".duckdb_extension") for p in platform_dir.glob("*/*.duckdb_extension")
+    }
     if wanted <= present:
         return
     extension_dir.mkdir(parents=True, exist_ok=True)

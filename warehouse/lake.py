@@ -58,7 +58,9 @@ class Lake:
             self.catalog_path.parent.mkdir(parents=True, exist_ok=True)
             self.data_path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise LakeError(f"cannot create the lake at {self.catalog_path.parent}: {exc.strerror}") from exc
+            raise LakeError(
+                f"cannot create the lake at {self.catalog_path.parent}: {exc.strerror}"
+            ) from exc
         con = self._connect(read_only=False, create=True)
         con.close()
         with sqlite3.connect(self.catalog_path) as cat:

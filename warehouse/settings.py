@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     home: Path = Field(default=Path("var"), description="Root of all local state")
     lake_dir: Path | None = Field(default=None, description="Lake folder (default <home>/lake)")
     extension_dir: Path | None = Field(
-        default=None, description="DuckDB extensions installed from wheels (default <home>/duckdb_ext)"
+        default=None,
+        description="DuckDB extensions installed from wheels (default <home>/duckdb_ext)",
     )
     demo_dir: Path | None = Field(
         default=None, description="Source-side demo company data (default <home>/demo)"

@@ -1,0 +1,221 @@
+"""The raw-zone loader: idempotent, all-or-nothing batches with quarantine and cursors.
+
+A batch is an Arrow table for one stream plus its rejected records and the stream's new
+cursor. ``land`` commits all three in one DuckLake transaction, so a crash can never
+advance a cursor past data that did not land, and a reader sees the whole batch or none
+of it. A batch id already in ``raw._batches`` is skipped, so replaying a batch adds
+nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+import pyarrow as pa
+
+from warehouse.lake import Lake, retry_locked
+
+RAW = "raw"
+_IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+
+_BOOKKEEPING = f"""
+CREATE SCHEMA IF NOT EXISTS {RAW};
+CREATE TABLE IF NOT EXISTS {RAW}._batches (
+    batch_id VARCHAR, stream VARCHAR, source VARCHAR, rows_landed BIGINT,
+    rows_quarantined BIGINT, cursor VARCHAR, received_at TIMESTAMPTZ
+);
+CREATE TABLE IF NOT EXISTS {RAW}._quarantine (
+    batch_id VARCHAR, stream VARCHAR, source VARCHAR, location VARCHAR,
+    reason VARCHAR, record VARCHAR, received_at TIMESTAMPTZ
+);
+CREATE TABLE IF NOT EXISTS {RAW}._cursors (
+    stream VARCHAR, cursor VARCHAR, batch_id VARCHAR, updated_at TIMESTAMPTZ
+);
+CREATE TABLE IF NOT EXISTS {RAW}._batch_parts (
+    batch_id VARCHAR, stream VARCHAR, part_id VARCHAR, label VARCHAR
+);
+CREATE TABLE IF NOT EXISTS {RAW}._schema_changes (
+    stream VARCHAR, column_name VARCHAR, column_type VARCHAR, batch_id VARCHAR,
+    changed_at TIMESTAMPTZ
+);
+"""
+
+# columns the loader adds to every raw row
+META_COLUMNS = ("_batch_id", "_source", "_received_at")
+
+
+class LoadError(ValueError):
+    """A batch was refused as a whole; nothing of it landed."""
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A record that could not be used, with where it came from and why."""
+
+    location: str
+    reason: str
+    record: object = None
+
+
+@dataclass
+class Batch:
+    stream: str
+    batch_id: str
+    source: str
+    rows: pa.Table
+    rejected: Sequence[Rejected] = field(default_factory=list)
+    cursor: str | None = None
+    # content ids of the inputs (e.g. file hashes) with a label each (e.g. the file name):
+    # a part lands once, whatever batch it travels in
+    parts: Sequence[tuple[str, str]] = ()
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    stream: str
+    batch_id: str
+    rows_landed: int
+    rows_quarantined: int
+    skipped: bool
+    new_columns: tuple[str, ...] = ()
+
+
+def ensure_raw(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(_BOOKKEEPING)
+
+
+def _check_name(name: str) -> str:
+    if not _IDENT.match(name):
+        raise LoadError(f"'{name}' is not a valid stream or column name (lower_snake_case)")
+    return name
+
+
+def _existing_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str] | None:
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ? "
+        "ORDER BY ordinal_position",
+        [RAW, table],
+    ).fetchall()
+    return {name: dtype for name, dtype in rows} if rows else None
+
+
+def _duck_type(con: duckdb.DuckDBPyConnection, arrow_type: pa.DataType) -> str:
+    if pa.types.is_null(arrow_type):
+        return "VARCHAR"
+    con.register("_type_probe", pa.table({"c": pa.array([], type=arrow_type)}))
+    try:
+        return str(con.sql("SELECT c FROM _type_probe").types[0])
+    finally:
+        con.unregister("_type_probe")
+
+
+def cursor_of(con: duckdb.DuckDBPyConnection, stream: str) -> str | None:
+    ensure_raw(con)
+    row = con.execute(
+        f"SELECT cursor FROM {RAW}._cursors WHERE stream = ? ORDER BY updated_at DESC LIMIT 1",
+        [stream],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def batch_landed(con: duckdb.DuckDBPyConnection, batch_id: str) -> bool:
+    ensure_raw(con)
+    return (
+        con.execute(
+            f"SELECT count(*) FROM {RAW}._batches WHERE batch_id = ?", [batch_id]
+        ).fetchone()[0]
+        > 0
+    )
+
+
+def parts_landed(con: duckdb.DuckDBPyConnection, stream: str) -> set[str]:
+    ensure_raw(con)
+    rows = con.execute(
+        f"SELECT part_id FROM {RAW}._batch_parts WHERE stream = ?", [stream]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _land(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadResult:
+    table = _check_name(batch.stream)
+    for name in batch.rows.column_names:
+        _check_name(name)
+    now = datetime.now(UTC)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if batch_landed(con, batch.batch_id):
+            con.execute("ROLLBACK")
+            return LoadResult(table, batch.batch_id, 0, 0, skipped=True)
+        rows = batch.rows
+        n = rows.num_rows
+        rows = rows.append_column("_batch_id", pa.array([batch.batch_id] * n, pa.string()))
+        rows = rows.append_column("_source", pa.array([batch.source] * n, pa.string()))
+        rows = rows.append_column("_received_at", pa.array([now] * n, pa.timestamp("us", tz="UTC")))
+        existing = _existing_columns(con, table)
+        new_columns: list[str] = []
+        con.register("_incoming", rows)
+        if existing is None:
+            con.execute(f"CREATE TABLE {RAW}.{table} AS SELECT * FROM _incoming")
+        else:
+            for name, typ in zip(rows.column_names, rows.schema.types, strict=True):
+                if name not in existing:
+                    duck_type = _duck_type(con, typ)
+                    con.execute(f'ALTER TABLE {RAW}.{table} ADD COLUMN "{name}" {duck_type}')
+                    con.execute(
+                        f"INSERT INTO {RAW}._schema_changes VALUES (?, ?, ?, ?, ?)",
+                        [table, name, duck_type, batch.batch_id, now],
+                    )
+                    new_columns.append(name)
+            cols = ", ".join(f'"{c}"' for c in rows.column_names)
+            con.execute(f"INSERT INTO {RAW}.{table} ({cols}) SELECT {cols} FROM _incoming")
+        con.unregister("_incoming")
+        for r in batch.rejected:
+            con.execute(
+                f"INSERT INTO {RAW}._quarantine VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    batch.batch_id,
+                    table,
+                    batch.source,
+                    r.location,
+                    r.reason,
+                    json.dumps(r.record, ensure_ascii=False, default=str),
+                    now,
+                ],
+            )
+        if batch.parts:
+            con.executemany(
+                f"INSERT INTO {RAW}._batch_parts VALUES (?, ?, ?, ?)",
+                [[batch.batch_id, table, pid, label] for pid, label in batch.parts],
+            )
+        if batch.cursor is not None:
+            con.execute(f"DELETE FROM {RAW}._cursors WHERE stream = ?", [table])
+            con.execute(
+                f"INSERT INTO {RAW}._cursors VALUES (?, ?, ?, ?)",
+                [table, batch.cursor, batch.batch_id, now],
+            )
+        con.execute(
+            f"INSERT INTO {RAW}._batches VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [batch.batch_id, table, batch.source, n, len(batch.rejected), batch.cursor, now],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return LoadResult(table, batch.batch_id, n, len(batch.rejected), False, tuple(new_columns))
+
+
+def land(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadResult:
+    """Land one batch atomically; replaying a landed batch id is a no-op."""
+    ensure_raw(con)
+    return retry_locked(lambda: _land(con, batch))
+
+
+def land_all(lake: Lake, batches: Sequence[Batch]) -> list[LoadResult]:
+    with lake.writing() as con:
+        return [land(con, b) for b in batches]
