@@ -15,7 +15,7 @@ from typing import Protocol
 import pyarrow as pa
 
 from warehouse.lake import Lake
-from warehouse.loader import Batch, LoadResult, cursor_of, land, parts_landed
+from warehouse.loader import Batch, LoadResult, cursor_of, ensure_table, land, parts_landed
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -59,6 +59,7 @@ def batch_id(*parts: object) -> str:
 def run_stream(lake: Lake, stream: Stream, progress: Progress | None = None) -> StreamResult:
     results: list[LoadResult] = []
     with lake.writing() as con:
+        ensure_table(con, stream.name, stream.schema)
         cursor = cursor_of(con, stream.name)
         for batch in stream.read(cursor, parts_landed(con, stream.name)):
             results.append(land(con, batch))

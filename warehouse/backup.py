@@ -12,7 +12,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from warehouse.lake import Lake, LakeError
+from warehouse.lake import Lake, LakeError, point_catalog_at
 
 CATALOG = "catalog.sqlite"
 DATA = "data"
@@ -39,15 +39,6 @@ def backup(lake: Lake, target: Path) -> Path:
     return target
 
 
-def _point_catalog_at(catalog: Path, data_path: Path) -> None:
-    with sqlite3.connect(catalog) as con:
-        con.execute(
-            "UPDATE ducklake_metadata SET value = ? WHERE key = 'data_path'",
-            [f"{data_path}/"],
-        )
-        con.execute("PRAGMA journal_mode=WAL")
-
-
 def restore(lake: Lake, source: Path) -> None:
     """Replace the lake by the backup in ``source``; the old lake is kept beside it."""
     if not (source / CATALOG).is_file() or not (source / DATA).is_dir():
@@ -59,7 +50,7 @@ def restore(lake: Lake, source: Path) -> None:
     shutil.copy2(source / CATALOG, staging / CATALOG)
     shutil.copytree(source / DATA, staging / DATA)
     # The catalog records an absolute data path; the restored lake lives where ours lives.
-    _point_catalog_at(staging / CATALOG, lake.data_path)
+    point_catalog_at(staging / CATALOG, lake.data_path)
     if lake_dir.exists():
         lake_dir.rename(lake_dir.with_name(f"{lake_dir.name}.before-restore-{int(time.time())}"))
     staging.rename(lake_dir)

@@ -61,6 +61,9 @@ class Lake:
             raise LakeError(
                 f"cannot create the lake at {self.catalog_path.parent}: {exc.strerror}"
             ) from exc
+        if self.catalog_path.exists():
+            # the lake folder may have moved (a copied var/, a restore): follow it
+            point_catalog_at(self.catalog_path, self.data_path)
         con = self._connect(read_only=False, create=True)
         con.close()
         with sqlite3.connect(self.catalog_path) as cat:
@@ -77,14 +80,14 @@ class Lake:
             "memory_limit": self.memory_limit,
         }
         con = duckdb.connect(config=config)
-        options = [f"DATA_PATH '{self.data_path}/'"]
+        # the catalog records its data path at creation; give it only then
+        options = [] if self.catalog_path.exists() else [f"DATA_PATH '{self.data_path}/'"]
         if read_only:
             options.append("READ_ONLY")
         try:
             con.execute("LOAD ducklake")
-            con.execute(
-                f"ATTACH 'ducklake:sqlite:{self.catalog_path}' AS {LAKE} ({', '.join(options)})"
-            )
+            opts = f" ({', '.join(options)})" if options else ""
+            con.execute(f"ATTACH 'ducklake:sqlite:{self.catalog_path}' AS {LAKE}{opts}")
             con.execute(f"USE {LAKE}")
         except duckdb.Error as exc:
             con.close()
@@ -133,6 +136,15 @@ class Lake:
             rel = con.sql(f"SELECT * FROM {LAKE}.snapshots() ORDER BY snapshot_id")
             cols = rel.columns
             return [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
+
+
+def point_catalog_at(catalog: Path, data_path: Path) -> None:
+    """Record ``data_path`` as the lake's data folder in its catalog."""
+    with sqlite3.connect(catalog) as con:
+        con.execute(
+            "UPDATE ducklake_metadata SET value = ? WHERE key = 'data_path' AND value <> ?",
+            [f"{data_path}/", f"{data_path}/"],
+        )
 
 
 def retry_locked(fn: Callable[[], T], *, attempts: int = 20, delay: float = 0.1) -> T:

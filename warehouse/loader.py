@@ -134,6 +134,29 @@ def batch_landed(con: duckdb.DuckDBPyConnection, batch_id: str) -> bool:
     )
 
 
+def ensure_table(con: duckdb.DuckDBPyConnection, stream: str, schema: pa.Schema) -> None:
+    """Create the raw table of a stream that has not landed anything yet.
+
+    Models downstream can then be built (empty) before the first record arrives.
+    """
+    ensure_raw(con)
+    table = _check_name(stream)
+    if _existing_columns(con, table) is not None:
+        return
+    empty = schema.empty_table()
+    for name, typ in (
+        ("_batch_id", pa.string()),
+        ("_source", pa.string()),
+        ("_received_at", pa.timestamp("us", tz="UTC")),
+    ):
+        empty = empty.append_column(name, pa.array([], typ))
+    con.register("_empty", empty)
+    try:
+        con.execute(f"CREATE TABLE IF NOT EXISTS {RAW}.{table} AS SELECT * FROM _empty")
+    finally:
+        con.unregister("_empty")
+
+
 def parts_landed(con: duckdb.DuckDBPyConnection, stream: str) -> set[str]:
     ensure_raw(con)
     rows = con.execute(
