@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     demo_dir: Path | None = Field(
         default=None, description="Source-side demo company data (default <home>/demo)"
     )
+    pos_inbox: Path | None = Field(
+        default=None, description="Folder POS stores drop daily CSV files in (default <demo>/pos)"
+    )
     app_db: str | None = Field(
         default=None, description="SQLAlchemy URL of the ops app store (default SQLite in <home>)"
     )
@@ -44,6 +47,7 @@ class Settings(BaseSettings):
         self.lake_dir = (self.lake_dir or self.home / "lake").absolute()
         self.extension_dir = (self.extension_dir or self.home / "duckdb_ext").absolute()
         self.demo_dir = (self.demo_dir or self.home / "demo").absolute()
+        self.pos_inbox = (self.pos_inbox or self.demo_dir / "pos").absolute()
         if self.app_db is None:
             self.app_db = f"sqlite:///{self.home / 'app.db'}"
 
@@ -54,6 +58,10 @@ class Settings(BaseSettings):
     @property
     def data_path(self) -> Path:
         return self.lake_dir / "data"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
 
     @property
     def run_dir(self) -> Path:

@@ -1,0 +1,245 @@
+"""The `opslake` command line."""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from warehouse.settings import Settings
+
+app = typer.Typer(
+    help="OpsLake: the operations lakehouse. Every command has --help.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+demo_app = typer.Typer(help="The demo company.", no_args_is_help=True)
+lake_app = typer.Typer(
+    help="The lake: init, snapshots, quarantine, backup, restore.", no_args_is_help=True
+)
+app.add_typer(demo_app, name="demo")
+app.add_typer(lake_app, name="lake")
+
+console = Console(stderr=True)
+out = Console()
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def friendly(fn: F) -> F:
+    """Turn our expected failures into one clear line on stderr and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        from ingest.core import SourceError
+        from warehouse.lake import LakeError
+        from warehouse.loader import LoadError
+
+        try:
+            return fn(*args, **kwargs)
+        except (LakeError, SourceError, LoadError, ValueError, KeyError, OSError) as exc:
+            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            console.print(f"[red]error:[/red] {message}", highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def settings() -> Settings:
+    return Settings()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+# --- setup -------------------------------------------------------------------------------
+
+
+@app.command()
+@friendly
+def setup() -> None:
+    """Create the lake, install DuckDB extensions offline and prepare Dagster's home."""
+    from warehouse.lake import Lake
+
+    s = settings()
+    Lake.from_settings(s).init()
+    s.dagster_home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(Path(__file__).with_name("dagster.yaml"), s.dagster_home / "dagster.yaml")
+    out.print(f"lake ready at {s.lake_dir}")
+
+
+# --- demo --------------------------------------------------------------------------------
+
+
+@demo_app.command("generate")
+@friendly
+def demo_generate(
+    scale: Annotated[int, typer.Option(help="Orders over the two years (all channels).")] = 50_000,
+    seed: Annotated[int, typer.Option(help="Same seed, same company.")] = 42,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Target folder (default: OPSLAKE_HOME/demo).")
+    ] = None,
+) -> None:
+    """Generate the demo company's source-side data (deterministic for a seed)."""
+    from ingest.demo import generate
+
+    if scale < 100:
+        raise ValueError(f"--scale must be at least 100 orders (got {scale})")
+    target = out_dir or settings().demo_dir
+    with _progress() as progress:
+        tasks: dict[str, int] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        truth = generate(target, scale=scale, seed=seed, progress=report)
+    out.print(f"demo company written to {target} ({len(truth)} facts in truth.json)")
+
+
+# --- lake --------------------------------------------------------------------------------
+
+
+@lake_app.command("init")
+@friendly
+def lake_init() -> None:
+    """Create the lake if it does not exist (idempotent)."""
+    from warehouse.lake import Lake
+
+    lake = Lake.from_settings(settings())
+    lake.init()
+    out.print(f"lake ready at {lake.catalog_path.parent}")
+
+
+@lake_app.command("snapshots")
+@friendly
+def lake_snapshots(last: Annotated[int, typer.Option(help="How many to show.")] = 20) -> None:
+    """List the lake's snapshots (every commit), newest last."""
+    from warehouse.lake import Lake
+
+    rows = Lake.from_settings(settings()).snapshots()[-last:]
+    table = Table("snapshot", "time (UTC)", "changes")
+    for r in rows:
+        table.add_row(str(r["snapshot_id"]), str(r["snapshot_time"])[:19], str(r["changes"])[:100])
+    out.print(table)
+
+
+@lake_app.command("quarantine")
+@friendly
+def lake_quarantine(limit: Annotated[int, typer.Option(help="Rows to show.")] = 50) -> None:
+    """Show rejected records with their source, location and reason."""
+    from warehouse.lake import Lake
+
+    with Lake.from_settings(settings()).reading() as con:
+        rows = con.execute(
+            "SELECT stream, location, reason FROM raw._quarantine "
+            "ORDER BY received_at DESC LIMIT ?",
+            [limit],
+        ).fetchall()
+    table = Table("stream", "location", "reason")
+    for r in rows:
+        table.add_row(*map(str, r))
+    out.print(table)
+
+
+@lake_app.command("backup")
+@friendly
+def lake_backup(path: Annotated[Path, typer.Argument(help="A new, empty folder.")]) -> None:
+    """Copy the lake (catalog and data) into PATH."""
+    from warehouse.backup import backup
+    from warehouse.lake import Lake
+
+    backup(Lake.from_settings(settings()), path)
+    out.print(f"backup written to {path}")
+
+
+@lake_app.command("restore")
+@friendly
+def lake_restore(
+    path: Annotated[Path, typer.Argument(help="A folder made by `lake backup`.")],
+) -> None:
+    """Replace the lake by the backup in PATH (the current lake is kept beside it)."""
+    from warehouse.backup import restore
+    from warehouse.lake import Lake
+
+    restore(Lake.from_settings(settings()), path)
+    out.print(f"lake restored from {path}")
+
+
+# --- ingest and build ---------------------------------------------------------------------
+
+
+@app.command()
+@friendly
+def ingest(
+    sources: Annotated[
+        list[str] | None, typer.Argument(help="Sources or streams (default: all).")
+    ] = None,
+) -> None:
+    """Land new data from the sources into the lake's raw zone."""
+    from ingest.core import run_stream
+    from ingest.registry import streams_for
+    from warehouse.lake import Lake
+
+    s = settings()
+    lake = Lake.from_settings(s)
+    lake.init()
+    streams = streams_for(s, sources or None)
+    table = Table("stream", "rows landed", "quarantined", "batches", "cursor")
+    with _progress() as progress:
+        for stream in streams:
+            task = progress.add_task(stream.name, total=None)
+
+            def report(name: str, done: int, total: int | None, task: int = task) -> None:
+                progress.update(task, completed=done, total=total)
+
+            result = run_stream(lake, stream, report)
+            progress.update(task, total=max(result.batches, 1), completed=max(result.batches, 1))
+            table.add_row(
+                result.stream,
+                str(result.rows_landed),
+                str(result.rows_quarantined),
+                f"{result.batches - result.batches_skipped} new, {result.batches_skipped} replayed",
+                result.cursor or "",
+            )
+    out.print(table)
+
+
+@app.command()
+@friendly
+def build(
+    job: Annotated[str, typer.Option(help="Dagster job to run.")] = "build_all",
+) -> None:
+    """Run the pipeline (ingest → dbt models and tests) through Dagster, in this process."""
+    from orchestration.run import run_job
+
+    ok = run_job(job, console)
+    if not ok:
+        raise typer.Exit(1)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    os.environ.setdefault("DAGSTER_HOME", str(settings().dagster_home))
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

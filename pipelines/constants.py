@@ -1,0 +1,11 @@
+"""Names shared by the asset modules."""
+
+from pathlib import Path
+
+INGEST_GROUP = "ingest"
+BI_GROUP = "bi"
+# every step that writes the lake runs in this pool; its limit is 1 (orchestration/dagster.yaml)
+LAKE_POOL = "lake"
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "models"
