@@ -48,7 +48,7 @@ def friendly(fn: F) -> F:
             return fn(*args, **kwargs)
         except (LakeError, SourceError, LoadError, ValueError, KeyError, OSError) as exc:
             message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-            console.print(f"[red]error:[/red] {message}", highlight=False)
+            console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -98,10 +98,10 @@ def demo_generate(
     ] = None,
 ) -> None:
     """Generate the demo company's source-side data (deterministic for a seed)."""
-    from ingest.demo import generate
-
     if scale < 100:
         raise ValueError(f"--scale must be at least 100 orders (got {scale})")
+    from ingest.demo import generate
+
     target = out_dir or settings().demo_dir
     with _progress() as progress:
         tasks: dict[str, int] = {}
@@ -234,6 +234,62 @@ def build(
     ok = run_job(job, console)
     if not ok:
         raise typer.Exit(1)
+
+
+services_app = typer.Typer(
+    help="The long-running services (Dagster, ops app).", no_args_is_help=True
+)
+app.add_typer(services_app, name="services")
+
+
+@services_app.command("up")
+@friendly
+def services_up(
+    only: Annotated[
+        list[str] | None,
+        typer.Option(help="Start only these (dagster-webserver, dagster-daemon, ops)."),
+    ] = None,
+) -> None:
+    """Start Dagster (webserver + daemon) and the ops app unless already running."""
+    from orchestration import services
+
+    try:
+        for name, state in services.up(settings(), only).items():
+            out.print(f"{name}: {state}")
+    except RuntimeError as exc:
+        raise ValueError(str(exc)) from None
+
+
+@services_app.command("urls")
+def services_urls() -> None:
+    """Print where each service answers and the demo logins."""
+    s = settings()
+    table = Table("service", "URL", "demo login")
+    table.add_row(
+        "Superset (dashboards)",
+        f"http://{s.host}:{s.superset_port}/",
+        "admin/admin · exec/exec · analyst/analyst",
+    )
+    table.add_row(
+        "Ops app (forms, approvals)",
+        f"http://{s.host}:{s.ops_port}/",
+        "admin/admin · operator/operator",
+    )
+    table.add_row(
+        "Ops API docs", f"http://{s.host}:{s.ops_port}/docs", "token: POST /api/v1/auth/token"
+    )
+    table.add_row("Dagster (pipelines)", f"http://{s.host}:{s.dagster_port}/", "—")
+    out.print(table)
+
+
+@services_app.command("down")
+@friendly
+def services_down() -> None:
+    """Stop exactly the services `services up` started (by their recorded PIDs)."""
+    from orchestration import services
+
+    for name, state in services.down(settings()).items():
+        out.print(f"{name}: {state}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

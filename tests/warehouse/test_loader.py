@@ -1,0 +1,64 @@
+"""The raw-zone loader: idempotent, atomic batches with quarantine and schema evolution."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from warehouse.lake import Lake
+from warehouse.loader import Batch, LoadError, Rejected, cursor_of, land
+
+
+def _batch(batch_id: str, ids: list[int], **extra: list[object]) -> Batch:
+    cols = {"id": ids, "name": [f"n{i}" for i in ids], **extra}
+    return Batch("things", batch_id, "test", pa.table(cols), cursor=f"c-{batch_id}")
+
+
+def test_same_batch_twice_adds_nothing(lake: Lake) -> None:
+    with lake.writing() as con:
+        first = land(con, _batch("b1", [1, 2, 3]))
+        again = land(con, _batch("b1", [1, 2, 3]))
+        rows = con.sql("SELECT count(*) FROM raw.things").fetchone()[0]
+        batches = con.sql("SELECT count(*) FROM raw._batches WHERE batch_id = 'b1'").fetchone()[0]
+    assert (first.rows_landed, first.skipped) == (3, False)
+    assert (again.rows_landed, again.skipped) == (0, True)
+    assert rows == 3 and batches == 1
+
+
+def test_quarantine_and_cursor_land_with_the_rows(lake: Lake) -> None:
+    batch = _batch("b1", [1, 2])
+    batch.rejected = [Rejected("file.csv:7", "Qty 'x' is not a whole number", {"qty": "x"})]
+    with lake.writing() as con:
+        land(con, batch)
+        q = con.sql("SELECT stream, location, reason, record FROM raw._quarantine").fetchall()
+        cur = cursor_of(con, "things")
+    assert q == [("things", "file.csv:7", "Qty 'x' is not a whole number", '{"qty": "x"}')]
+    assert cur == "c-b1"
+
+
+def test_added_column_is_kept_and_recorded(lake: Lake) -> None:
+    with lake.writing() as con:
+        land(con, _batch("b1", [1]))
+        result = land(con, _batch("b2", [2], member_level=["gold"]))
+        rows = con.sql("SELECT id, member_level FROM raw.things ORDER BY id").fetchall()
+        changes = con.sql("SELECT stream, column_name FROM raw._schema_changes").fetchall()
+    assert result.new_columns == ("member_level",)
+    assert rows == [(1, None), (2, "gold")]
+    assert changes == [("things", "member_level")]
+
+
+def test_a_failing_batch_lands_nothing_and_keeps_the_cursor(lake: Lake) -> None:
+    with lake.writing() as con:
+        land(con, _batch("b1", [1]))
+        # a column whose type cannot be stored in the existing one fails the insert
+        bad = Batch("things", "b2", "test", pa.table({"id": ["not-a-number"]}), cursor="c-b2")
+        with pytest.raises(Exception, match="(?i)conver|cast"):
+            land(con, bad)
+        assert con.sql("SELECT count(*) FROM raw.things").fetchone()[0] == 1
+        assert cursor_of(con, "things") == "c-b1"
+        assert con.sql("SELECT count(*) FROM raw._batches").fetchone()[0] == 1
+
+
+def test_bad_names_are_refused_before_anything_lands(lake: Lake) -> None:
+    with lake.writing() as con, pytest.raises(LoadError, match="not a valid stream"):
+        land(con, Batch("Things; drop", "b1", "test", pa.table({"id": [1]})))
