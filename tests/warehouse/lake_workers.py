@@ -62,7 +62,8 @@ def reader(home: str, seconds: float) -> None:
 def _has_events(con) -> bool:  # type: ignore[no-untyped-def]
     return bool(
         con.sql(
-            "SELECT 1 FROM information_schema.tables WHERE table_schema='raw' AND table_name='events'"
+            "SELECT 1 FROM information_schema.tables "
+            "WHERE table_schema = 'raw' AND table_name = 'events'"
         ).fetchall()
     )
 
