@@ -6,8 +6,8 @@ Both report rows per second; the ratio is subject/baseline (higher is better).
 from __future__ import annotations
 
 import shutil
-import time
 import tempfile
+import time
 from pathlib import Path
 
 import duckdb
