@@ -1,0 +1,50 @@
+"""Dependencies of the API routes, as ``Annotated`` aliases (``session: SessionDep``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from apps.ops.core.config import OpsSettings
+from apps.ops.core.errors import AuthenticationError, InvalidTokenError
+from apps.ops.core.i18n import negotiate_language
+from apps.ops.core.security import ACCESS, read_token
+from apps.ops.crud import get_user_by_username
+from apps.ops.models import User
+
+TOKEN_URL = "/api/v1/auth/token"
+
+
+def get_settings(request: Request) -> OpsSettings:
+    return request.app.state.settings
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with request.app.state.sessionmaker() as session:
+        yield session
+
+
+SettingsDep = Annotated[OpsSettings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_db)]
+LangDep = Annotated[str, Depends(negotiate_language)]
+
+# auto_error=False: a missing token is answered by our handler (plain message, 401).
+reusable_oauth2 = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+TokenDep = Annotated[str | None, Depends(reusable_oauth2)]
+
+
+def get_current_user(session: SessionDep, settings: SettingsDep, token: TokenDep) -> User:
+    if not token:
+        raise AuthenticationError()
+    username = read_token(token, secret_key=settings.secret_key, purpose=ACCESS)
+    user = get_user_by_username(session=session, username=username) if username else None
+    if user is None or not user.is_active:
+        raise InvalidTokenError()
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -1,0 +1,19 @@
+"""All API routes under /api/v1."""
+
+from fastapi import APIRouter, Depends
+
+from apps.ops.api.deps import get_current_user
+from apps.ops.api.routes import auth, forms, records
+from apps.ops.schemas import ErrorPublic
+
+API_PREFIX = "/api/v1"
+
+api_router = APIRouter(prefix=API_PREFIX)
+api_router.include_router(auth.router)
+# Everything but the token endpoint needs a logged-in user.
+_authenticated = {
+    "dependencies": [Depends(get_current_user)],
+    "responses": {401: {"model": ErrorPublic, "description": "Not logged in"}},
+}
+api_router.include_router(forms.router, **_authenticated)
+api_router.include_router(records.router, **_authenticated)

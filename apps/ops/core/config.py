@@ -1,0 +1,73 @@
+"""Settings of the ops app.
+
+The project has one settings object (:class:`warehouse.settings.Settings`, ``OPSLAKE_`` env
+prefix). :class:`OpsSettings` extends it with the few fields only the app layer needs; every
+value is still set by ``OPSLAKE_*`` environment variables or ``.env``.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from warehouse.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SECRET_KEY = "opslake-dev-secret-change-me"
+BUILTIN_FORMS_DIR = Path(__file__).resolve().parent.parent / "forms" / "definitions"
+
+
+class OpsSettings(Settings):
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="production refuses the default secret key and sets Secure cookies",
+    )
+    access_token_expire_minutes: int = Field(default=8 * 60, ge=1)
+    forms_dir: Path = Field(
+        default=BUILTIN_FORMS_DIR, description="Folder of form definition YAML files"
+    )
+    seed_demo_users: bool | None = Field(
+        default=None,
+        description="Create admin/admin and operator/operator (default: only in development)",
+    )
+
+    def model_post_init(self, __context: object) -> None:
+        super().model_post_init(__context)
+        self.forms_dir = self.forms_dir.absolute()
+        if self.seed_demo_users is None:
+            self.seed_demo_users = self.environment == "development"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    def check_secrets(self) -> None:
+        """Refuse the default secret key in production; warn about it in development."""
+        if self.secret_key != DEFAULT_SECRET_KEY:
+            return
+        message = (
+            "OPSLAKE_SECRET_KEY is the built-in default; set a long random value "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+        if self.is_production:
+            raise ValueError(message)
+        log.warning(message)
+
+
+def as_ops_settings(settings: Settings | None) -> OpsSettings:
+    """Accept the project settings object (or nothing) and return the app's view of it."""
+    if settings is None:
+        return get_ops_settings()
+    if isinstance(settings, OpsSettings):
+        return settings
+    return OpsSettings(**settings.model_dump())
+
+
+@lru_cache
+def get_ops_settings() -> OpsSettings:
+    return OpsSettings()

@@ -1,0 +1,146 @@
+"""Database access of the ops app store (OLTP, separate from the lake).
+
+SQLite by default (one file, WAL, foreign keys on), PostgreSQL by URL (``OPSLAKE_APP_DB``).
+The schema is owned by the Alembic migrations in ``apps/ops/migrations``; :func:`migrate`
+applies them and is safe to call from several processes at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+# Execution option read by the SQLite "begin" hook: "IMMEDIATE" takes the write lock up front.
+SQLITE_BEGIN = "opslake_sqlite_begin"
+# Key of the PostgreSQL advisory lock that serialises migrations and startup seeding.
+BOOTSTRAP_LOCK_KEY = 0x0B5_1A4E
+
+
+def normalize_url(url: str | URL) -> URL:
+    """Parse a database URL; plain ``postgresql://``/``postgres://`` get the psycopg 3 driver."""
+    if isinstance(url, str) and url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _json_dumps(value: Any) -> str:
+    # Keep Chinese text readable in the stored JSON (the lake connector reads it as text).
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """Create the engine for the app store. SQLite gets WAL, foreign keys and real BEGINs."""
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        connect_args = {"check_same_thread": False, "timeout": 30}
+        engine = create_engine(
+            parsed, connect_args=connect_args, json_serializer=_json_dumps, **kwargs
+        )
+        _configure_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(parsed, json_serializer=_json_dumps, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy (below) emit BEGIN itself: pysqlite's implicit transactions
+        # otherwise skip DDL and SAVEPOINTs and cannot take the write lock up front.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(SQLITE_BEGIN, "")
+        conn.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def write_transaction(session: Session) -> Iterator[Session]:
+    """Run a read-then-write unit of work in its own transaction, committed at the end.
+
+    On SQLite the transaction starts with ``BEGIN IMMEDIATE``: a concurrent writer makes us
+    wait (busy timeout) instead of failing with "database is locked", which is what a
+    deferred transaction that read first and writes later gets. Whatever the session held
+    before (reads for authentication, say) is committed first.
+    """
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _ensure_sqlite_dir(engine: Engine) -> None:
+    database = engine.url.database
+    if engine.url.get_backend_name() == "sqlite" and database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+@contextmanager
+def locked_transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction that holds the bootstrap lock: only one process at a time gets here.
+
+    SQLite: ``BEGIN IMMEDIATE`` (the database write lock). PostgreSQL: a transaction-scoped
+    advisory lock. Used for migrations and startup seeding, which several app workers may
+    run at the same moment.
+    """
+    _ensure_sqlite_dir(engine)
+    with engine.connect() as conn:
+        conn = conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": BOOTSTRAP_LOCK_KEY}
+                )
+            yield conn
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic configuration without an ini file (the migrations folder is in the package)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def migrate(url: str | URL | Engine, revision: str = "head") -> None:
+    """Bring the app store schema up to ``revision`` (default: the newest). Idempotent."""
+    engine = url if isinstance(url, Engine) else make_engine(url)
+    try:
+        with locked_transaction(engine) as conn:
+            command.upgrade(alembic_config(conn), revision)
+    finally:
+        if engine is not url:
+            engine.dispose()

@@ -1,0 +1,116 @@
+"""Typed errors of the ops app. One root (:class:`OpsError`); each error knows its HTTP
+status and a message code, translated when the response is written."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from apps.ops.core.i18n import list_separator, localize, translate
+
+
+class OpsError(Exception):
+    status_code = 400
+    code = "error.request"
+
+    def __init__(self, **params: Any) -> None:
+        self.params = params
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str) -> str:
+        return translate(self.code, lang, **self.params)
+
+
+class NotFoundError(OpsError):
+    status_code = 404
+
+
+class FormNotFoundError(NotFoundError):
+    code = "error.form_not_found"
+
+
+class FormVersionNotFoundError(NotFoundError):
+    code = "error.form_version_not_found"
+
+
+class RecordNotFoundError(NotFoundError):
+    code = "error.record_not_found"
+
+
+class AuthenticationError(OpsError):
+    status_code = 401
+    code = "error.not_authenticated"
+
+
+class InvalidTokenError(AuthenticationError):
+    code = "error.token_invalid"
+
+
+class BadCredentialsError(OpsError):
+    # RFC 6749 §5.2: a wrong password at the token endpoint is 400 invalid_grant.
+    status_code = 400
+    code = "error.bad_credentials"
+
+
+class CsrfError(OpsError):
+    """A web form was posted without the token of the current session."""
+
+    status_code = 400
+    code = "error.csrf"
+
+
+class DefinitionError(OpsError):
+    """A form definition file is not valid (raised at startup, names the file)."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        Exception.__init__(self, f"{source}: " + "; ".join(problems))
+        self.params = {}
+
+    def message(self, lang: str) -> str:
+        return str(self)
+
+
+class FieldError:
+    """One problem with one field: a message code plus its parameters."""
+
+    __slots__ = ("code", "params")
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params = params
+
+    def message(self, lang: str, label: str) -> str:
+        custom = self.params.get("message")
+        if isinstance(custom, Mapping):  # e.g. the pattern_message of a definition
+            return localize(custom, lang)
+        return translate(self.code, lang, label=label, **self.params)
+
+    def __repr__(self) -> str:
+        return f"FieldError({self.code!r}, {self.params!r})"
+
+
+class FormValidationError(OpsError):
+    """Submitted data does not satisfy the form definition; one error per field."""
+
+    status_code = 422
+    code = "error.validation"
+
+    def __init__(self, errors: dict[str, FieldError], labels: Mapping[str, Mapping[str, str]]):
+        self.errors = errors
+        self.labels = labels  # field name -> localized label (unknown fields: absent)
+        Exception.__init__(self, f"invalid fields: {', '.join(errors)}")
+        self.params = {}
+
+    def label(self, field: str, lang: str) -> str:
+        return localize(self.labels.get(field), lang) or field
+
+    def field_messages(self, lang: str) -> dict[str, str]:
+        return {
+            name: error.message(lang, self.label(name, lang)) for name, error in self.errors.items()
+        }
+
+    def message(self, lang: str) -> str:
+        names = list_separator(lang).join(self.label(name, lang) for name in self.errors)
+        return translate(self.code, lang, fields=names)

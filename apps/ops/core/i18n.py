@@ -1,0 +1,199 @@
+"""Languages and messages of the ops app (zh-CN and English).
+
+Errors carry a message code and parameters; they are turned into text only when a response
+is written, in the language the client asked for (``?lang=`` or ``Accept-Language``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.requests import Request
+
+SUPPORTED_LANGUAGES = ("zh-CN", "en")
+DEFAULT_LANGUAGE = "en"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # field validation ({label} is the field's label in the same language)
+    "field.required": {"en": "{label} is required.", "zh-CN": "请填写{label}。"},
+    "field.required_choice": {
+        "en": "{label} is required; choose one of the options.",
+        "zh-CN": "请选择{label}。",
+    },
+    "field.not_text": {"en": "{label} must be text.", "zh-CN": "{label}必须是文本。"},
+    "field.too_short": {
+        "en": "{label} must be at least {min_length} characters long.",
+        "zh-CN": "{label}至少需要 {min_length} 个字符。",
+    },
+    "field.too_long": {
+        "en": "{label} must be at most {max_length} characters long.",
+        "zh-CN": "{label}最多 {max_length} 个字符。",
+    },
+    "field.pattern": {
+        "en": "{label} is not in the expected format.",
+        "zh-CN": "{label}的格式不正确。",
+    },
+    "field.not_number": {"en": "{label} must be a number.", "zh-CN": "{label}必须是数字。"},
+    "field.not_integer": {
+        "en": "{label} must be a whole number.",
+        "zh-CN": "{label}必须是整数。",
+    },
+    "field.zero": {"en": "{label} must not be zero.", "zh-CN": "{label}不能为 0。"},
+    "field.too_small": {
+        "en": "{label} must be at least {min}.",
+        "zh-CN": "{label}不能小于 {min}。",
+    },
+    "field.too_large": {
+        "en": "{label} must be at most {max}.",
+        "zh-CN": "{label}不能大于 {max}。",
+    },
+    "field.invalid_choice": {
+        "en": "{label} must be one of: {choices}.",
+        "zh-CN": "{label}只能是以下之一：{choices}。",
+    },
+    "field.unknown": {
+        "en": "This form has no field named “{name}”.",
+        "zh-CN": "此表单没有名为“{name}”的字段。",
+    },
+    # request-level errors
+    "error.validation": {
+        "en": "Some fields are not valid: {fields}.",
+        "zh-CN": "以下字段填写有误：{fields}。",
+    },
+    "error.request": {
+        "en": "The request is not valid: {fields}.",
+        "zh-CN": "请求无效：{fields}。",
+    },
+    "error.form_not_found": {
+        "en": "There is no form named “{name}”.",
+        "zh-CN": "没有名为“{name}”的表单。",
+    },
+    "error.form_version_not_found": {
+        "en": "Form “{name}” has no version {version}.",
+        "zh-CN": "表单“{name}”没有第 {version} 版。",
+    },
+    "error.record_not_found": {
+        "en": "Form “{name}” has no record {record_id}.",
+        "zh-CN": "表单“{name}”中没有编号为 {record_id} 的记录。",
+    },
+    "error.bad_credentials": {
+        "en": "Incorrect username or password.",
+        "zh-CN": "用户名或密码不正确。",
+    },
+    "error.not_authenticated": {
+        "en": "Log in first: send a bearer token from /api/v1/auth/token.",
+        "zh-CN": "请先登录：携带从 /api/v1/auth/token 获取的令牌。",
+    },
+    "error.token_invalid": {
+        "en": "Your login has expired or is not valid; log in again.",
+        "zh-CN": "登录已过期或无效，请重新登录。",
+    },
+    "error.csrf": {
+        "en": "This form has expired; reload the page and submit again.",
+        "zh-CN": "表单已过期，请刷新页面后重新提交。",
+    },
+    "error.not_found": {"en": "Page not found.", "zh-CN": "页面不存在。"},
+    "error.internal": {
+        "en": "Something went wrong on our side; the error has been logged.",
+        "zh-CN": "服务器出错，错误已记录。",
+    },
+    # request fields (pydantic errors we phrase ourselves)
+    "request.missing": {"en": "This value is required.", "zh-CN": "缺少此项。"},
+    "request.json_invalid": {
+        "en": "The request body is not valid JSON.",
+        "zh-CN": "请求内容不是有效的 JSON。",
+    },
+    "request.not_object": {
+        "en": "This must be a JSON object.",
+        "zh-CN": "此项必须是 JSON 对象。",
+    },
+    # web UI
+    "ui.app_name": {"en": "OpsLake", "zh-CN": "OpsLake"},
+    "ui.login": {"en": "Log in", "zh-CN": "登录"},
+    "ui.logout": {"en": "Log out", "zh-CN": "退出"},
+    "ui.username": {"en": "Username", "zh-CN": "用户名"},
+    "ui.password": {"en": "Password", "zh-CN": "密码"},
+    "ui.forms": {"en": "Forms", "zh-CN": "表单"},
+    "ui.no_forms": {"en": "No forms are defined yet.", "zh-CN": "还没有定义任何表单。"},
+    "ui.new_record": {"en": "New record", "zh-CN": "新建记录"},
+    "ui.submit": {"en": "Submit", "zh-CN": "提交"},
+    "ui.required": {"en": "(required)", "zh-CN": "（必填）"},
+    "status.submitted": {"en": "Submitted", "zh-CN": "已提交"},
+    "ui.choose": {"en": "— Choose —", "zh-CN": "— 请选择 —"},
+    "ui.fix_errors": {
+        "en": "Please correct the following:",
+        "zh-CN": "请更正以下内容：",
+    },
+    "ui.record": {"en": "Record", "zh-CN": "记录"},
+    "ui.saved": {"en": "Saved.", "zh-CN": "已保存。"},
+    "ui.status": {"en": "Status", "zh-CN": "状态"},
+    "ui.created_by": {"en": "Created by", "zh-CN": "创建人"},
+    "ui.created_at": {"en": "Created at", "zh-CN": "创建时间"},
+    "ui.form_version": {"en": "Form version", "zh-CN": "表单版本"},
+    "ui.language": {"en": "Language", "zh-CN": "语言"},
+    "ui.home": {"en": "Home", "zh-CN": "首页"},
+    "ui.signed_in_as": {"en": "Signed in as", "zh-CN": "当前用户"},
+    "ui.main_nav": {"en": "Main", "zh-CN": "主导航"},
+    "ui.skip": {"en": "Skip to content", "zh-CN": "跳到正文"},
+}
+
+LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
+
+
+def normalize_language(value: str | None) -> str | None:
+    """Map ``zh``, ``zh-cn``, ``zh_Hans``, ``en-US`` … to a supported language, else None."""
+    if not value:
+        return None
+    tag = value.strip().replace("_", "-").lower()
+    if tag.startswith("zh"):
+        return "zh-CN"
+    if tag.startswith("en"):
+        return "en"
+    return None
+
+
+def negotiate_language(request: Request) -> str:
+    """``?lang=`` wins, then the first supported language of ``Accept-Language``."""
+    chosen = normalize_language(request.query_params.get("lang"))
+    if chosen:
+        return chosen
+    header = request.headers.get("accept-language", "")
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, q = part.strip().partition(";q=")
+        try:
+            weight = float(q) if q else 1.0
+        except ValueError:
+            continue
+        language = normalize_language(tag)
+        if language and weight > 0:
+            ranked.append((-weight, position, language))
+    return min(ranked)[2] if ranked else DEFAULT_LANGUAGE
+
+
+def localize(text: Mapping[str, str] | str | None, lang: str) -> str:
+    """Pick the text of ``lang`` from a ``{"zh-CN": …, "en": …}`` label, falling back to
+    English and then to any language present."""
+    if text is None:
+        return ""
+    if isinstance(text, str):
+        return text
+    return text.get(lang) or text.get(DEFAULT_LANGUAGE) or next(iter(text.values()), "")
+
+
+def translate(code: str, lang: str, /, **params: Any) -> str:
+    entry = MESSAGES.get(code)
+    if entry is None:
+        return code
+    return localize(entry, lang).format(**params)
+
+
+def list_separator(lang: str) -> str:
+    return "、" if lang == "zh-CN" else ", "
+
+
+def status_label(status: str, lang: str) -> str:
+    """A record status in words (unknown statuses are shown as they are)."""
+    code = f"status.{status}"
+    return translate(code, lang) if code in MESSAGES else status
