@@ -2,6 +2,10 @@
 
 The app layer's transactions reach the lake like any other system's: every new
 version of a form record lands in raw with the cursor ``<updated_at>|<id>``.
+
+``updated_at`` is stamped by the app just before it commits, so a record can become
+visible slightly after a later-stamped one. Rows younger than ``settle_seconds`` are left
+for the next run; the cursor then never passes a record that was still committing.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -59,6 +63,7 @@ def _parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
 class AppRecordsStream:
     url: str
     page_size: int = 5000
+    settle_seconds: float = 2.0
     name: str = "app_form_records"
     source: str = "app_db"
     primary_key: tuple[str, ...] = ("id", "updated_at")
@@ -91,7 +96,14 @@ class AppRecordsStream:
             engine.dispose()
 
     def _page(self, engine: sa.Engine, position: tuple[datetime, int] | None) -> list[dict]:
-        query = sa.select(_records).order_by(_records.c.updated_at, _records.c.id)
+        settled = datetime.now(UTC) - timedelta(seconds=self.settle_seconds)
+        if engine.dialect.name == "sqlite":
+            settled = settled.replace(tzinfo=None)  # the app stores naive UTC text there
+        query = (
+            sa.select(_records)
+            .where(_records.c.updated_at <= settled)
+            .order_by(_records.c.updated_at, _records.c.id)
+        )
         if position is not None:
             ts, rid = position
             query = query.where(

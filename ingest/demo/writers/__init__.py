@@ -1,0 +1,1 @@
+"""Writers that turn the demo company's records into each source's native files."""
