@@ -236,6 +236,74 @@ def build(
         raise typer.Exit(1)
 
 
+metrics_app = typer.Typer(help="The semantic layer: every KPI defined once.", no_args_is_help=True)
+app.add_typer(metrics_app, name="metrics")
+
+
+def _metric_service():  # type: ignore[no-untyped-def]
+    from pipelines.constants import DBT_PROJECT_DIR
+    from semantic.service import MetricService
+    from warehouse.lake import Lake
+
+    manifest = DBT_PROJECT_DIR / "target" / "semantic_manifest.json"
+    if not manifest.exists():
+        raise ValueError(f"{manifest} is missing: run `opslake build` (or dbt parse) first")
+    return MetricService(manifest, Lake.from_settings(settings()).reader)
+
+
+@metrics_app.command("list")
+@friendly
+def metrics_list() -> None:
+    """List the metrics with their labels."""
+    table = Table("metric", "type", "label")
+    with _metric_service() as service:
+        for m in service.list_metrics():
+            table.add_row(m.name, m.type, m.label or "")
+    out.print(table)
+
+
+@metrics_app.command("query")
+@friendly
+def metrics_query(
+    metrics: Annotated[list[str], typer.Argument(help="Metric names.")],
+    by: Annotated[
+        list[str] | None, typer.Option("--by", help="Group by, e.g. metric_time__month.")
+    ] = None,
+    where: Annotated[list[str] | None, typer.Option(help="Filter DIM=VALUE (repeatable).")] = None,
+    start: Annotated[str | None, typer.Option(help="metric_time from (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option(help="metric_time to (YYYY-MM-DD).")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many rows.")] = None,
+    sql: Annotated[
+        bool, typer.Option("--sql", help="Print the SQL instead of running it.")
+    ] = False,
+) -> None:
+    """Query metrics, e.g. `opslake metrics query pos_net_sales --by metric_time__month`."""
+    from semantic.errors import SemanticError
+    from semantic.query import Filter, MetricQuery
+
+    filters = []
+    for item in where or []:
+        dim, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--where {item!r}: write DIMENSION=VALUE")
+        filters.append(Filter(dim.strip(), "=", value.strip()))
+    try:
+        query = MetricQuery(
+            metrics=metrics, group_by=by or [], where=filters, start=start, end=end, limit=limit
+        )
+        with _metric_service() as service:
+            if sql:
+                out.print(service.compile(query), highlight=False)
+                return
+            result = service.query(query)
+    except SemanticError as exc:
+        raise ValueError(str(exc)) from None
+    table = Table(*result.columns)
+    for row in result.table.to_pylist():
+        table.add_row(*(str(row[c]) for c in result.columns))
+    out.print(table)
+
+
 services_app = typer.Typer(
     help="The long-running services (Dagster, ops app).", no_args_is_help=True
 )
