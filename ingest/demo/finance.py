@@ -24,30 +24,74 @@ from .writers.common import CsvOut, Manifest, to_yuan, write_csv, yuan
 ENC = "utf-8-sig"
 VAT = 0.13
 ACCOUNTS = [
-    ("1001", "库存现金", "资产", "借"), ("1002", "银行存款", "资产", "借"),
-    ("1122", "应收账款", "资产", "借"), ("1123", "预付账款", "资产", "借"),
-    ("1403", "原材料", "资产", "借"), ("1405", "库存商品", "资产", "借"),
-    ("1601", "固定资产", "资产", "借"), ("1602", "累计折旧", "资产", "贷"),
-    ("2202", "应付账款", "负债", "贷"), ("2211", "应付职工薪酬", "负债", "贷"),
-    ("2221", "应交税费", "负债", "贷"), ("2221.01", "应交增值税", "负债", "贷"),
-    ("2221.01.01", "进项税额", "负债", "贷"), ("2221.01.02", "销项税额", "负债", "贷"),
-    ("4103", "本年利润", "权益", "贷"), ("5001", "生产成本", "成本", "借"),
-    ("6001", "主营业务收入", "损益", "贷"), ("6001.01", "天猫平台收入", "损益", "贷"),
-    ("6001.02", "京东平台收入", "损益", "贷"), ("6001.03", "抖音平台收入", "损益", "贷"),
-    ("6001.04", "官网商城收入", "损益", "贷"), ("6001.05", "门店零售收入", "损益", "贷"),
-    ("6001.06", "大客户销售收入", "损益", "贷"), ("6401", "主营业务成本", "损益", "借"),
-    ("6601", "销售费用", "损益", "借"), ("6601.01", "平台佣金及手续费", "损益", "借"),
-    ("6601.02", "销售人员薪酬", "损益", "借"), ("6602", "管理费用", "损益", "借"),
-    ("6602.01", "管理人员薪酬", "损益", "借"), ("6602.02", "折旧费", "损益", "借"),
-]  # fmt: skip
+    ("1001", "库存现金", "资产", "借"),
+    ("1002", "银行存款", "资产", "借"),
+    ("1122", "应收账款", "资产", "借"),
+    ("1123", "预付账款", "资产", "借"),
+    ("1403", "原材料", "资产", "借"),
+    ("1405", "库存商品", "资产", "借"),
+    ("1601", "固定资产", "资产", "借"),
+    ("1602", "累计折旧", "资产", "贷"),
+    ("2202", "应付账款", "负债", "贷"),
+    ("2211", "应付职工薪酬", "负债", "贷"),
+    ("2221", "应交税费", "负债", "贷"),
+    ("2221.01", "应交增值税", "负债", "贷"),
+    ("2221.01.01", "进项税额", "负债", "贷"),
+    ("2221.01.02", "销项税额", "负债", "贷"),
+    ("4103", "本年利润", "权益", "贷"),
+    ("5001", "生产成本", "成本", "借"),
+    ("6001", "主营业务收入", "损益", "贷"),
+    ("6001.01", "天猫平台收入", "损益", "贷"),
+    ("6001.02", "京东平台收入", "损益", "贷"),
+    ("6001.03", "抖音平台收入", "损益", "贷"),
+    ("6001.04", "官网商城收入", "损益", "贷"),
+    ("6001.05", "门店零售收入", "损益", "贷"),
+    ("6001.06", "大客户销售收入", "损益", "贷"),
+    ("6401", "主营业务成本", "损益", "借"),
+    ("6601", "销售费用", "损益", "借"),
+    ("6601.01", "平台佣金及手续费", "损益", "借"),
+    ("6601.02", "销售人员薪酬", "损益", "借"),
+    ("6602", "管理费用", "损益", "借"),
+    ("6602.01", "管理人员薪酬", "损益", "借"),
+    ("6602.02", "折旧费", "损益", "借"),
+]
 NAMES = {a[0]: a[1] for a in ACCOUNTS}
-REVENUE_ACCOUNT = {"tmall": "6001.01", "jd": "6001.02", "douyin": "6001.03", "shopify": "6001.04",
-                   "pos": "6001.05", "manual": "6001.06"}  # fmt: skip
-COMMISSION = {"tmall": 0.05, "jd": 0.06, "douyin": 0.08, "shopify": 0.02, "pos": 0.006,
-              "manual": 0.0}  # fmt: skip
-HEADER = ["日期", "会计期间", "凭证字", "凭证号", "附件数", "分录序号", "摘要", "科目代码",
-          "科目名称", "借方金额", "贷方金额", "客户", "供应商", "职员", "项目", "部门", "币别",
-          "汇率"]  # fmt: skip
+REVENUE_ACCOUNT = {
+    "tmall": "6001.01",
+    "jd": "6001.02",
+    "douyin": "6001.03",
+    "shopify": "6001.04",
+    "pos": "6001.05",
+    "manual": "6001.06",
+}
+COMMISSION = {
+    "tmall": 0.05,
+    "jd": 0.06,
+    "douyin": 0.08,
+    "shopify": 0.02,
+    "pos": 0.006,
+    "manual": 0.0,
+}
+HEADER = [
+    "日期",
+    "会计期间",
+    "凭证字",
+    "凭证号",
+    "附件数",
+    "分录序号",
+    "摘要",
+    "科目代码",
+    "科目名称",
+    "借方金额",
+    "贷方金额",
+    "客户",
+    "供应商",
+    "职员",
+    "项目",
+    "部门",
+    "币别",
+    "汇率",
+]
 
 
 def _month_end(month: str) -> int:
@@ -73,24 +117,57 @@ class Journal:
             ds = cal.day_str(day)
             numbers[ds[:7]] += 1
             for k, (summary, acct, dr, cr, aux) in enumerate(entries, start=1):
-                out.row([ds, f"{ds[:4]}.{int(ds[5:7])}", "记", numbers[ds[:7]], att, k, summary,
-                         acct, NAMES[acct], yuan(dr) if dr else "", yuan(cr) if cr else "",
-                         aux.get("customer", ""), aux.get("supplier", ""), aux.get("person", ""),
-                         aux.get("project", ""), aux.get("dept", ""), "人民币", "1"])  # fmt: skip
+                out.row(
+                    [
+                        ds,
+                        f"{ds[:4]}.{int(ds[5:7])}",
+                        "记",
+                        numbers[ds[:7]],
+                        att,
+                        k,
+                        summary,
+                        acct,
+                        NAMES[acct],
+                        yuan(dr) if dr else "",
+                        yuan(cr) if cr else "",
+                        aux.get("customer", ""),
+                        aux.get("supplier", ""),
+                        aux.get("person", ""),
+                        aux.get("project", ""),
+                        aux.get("dept", ""),
+                        "人民币",
+                        "1",
+                    ]
+                )
         out.close()
         return {"vouchers": len(self.vouchers), "entries": out.rows}
 
 
-def write_finance(manifest: Manifest, seed: int, *, sales: dict[str, Counter],
-                  refunds: dict[str, Counter], cogs: Counter, return_cost: Counter,
-                  production_cost: Counter, payroll: dict[str, Counter],
-                  ar_orders: list[tuple[str, Account, int, int]],
-                  receipts: list[dict], po_prices: dict[tuple[str, int], int]) -> dict:  # fmt: skip
+def write_finance(
+    manifest: Manifest,
+    seed: int,
+    *,
+    sales: dict[str, Counter],
+    refunds: dict[str, Counter],
+    cogs: Counter,
+    return_cost: Counter,
+    production_cost: Counter,
+    payroll: dict[str, Counter],
+    ar_orders: list[tuple[str, Account, int, int]],
+    receipts: list[dict],
+    po_prices: dict[tuple[str, int], int],
+) -> dict:
     rng = random.Random(f"{seed}:finance")
-    write_csv(manifest, "finance/accounts.csv", ["科目代码", "科目名称", "科目类别", "余额方向",
-                                                 "级次", "上级科目"],
-              [[c, n, t, d, c.count(".") + 1, c.rsplit(".", 1)[0] if "." in c else ""]
-               for c, n, t, d in ACCOUNTS], ENC)  # fmt: skip
+    write_csv(
+        manifest,
+        "finance/accounts.csv",
+        ["科目代码", "科目名称", "科目类别", "余额方向", "级次", "上级科目"],
+        [
+            [c, n, t, d, c.count(".") + 1, c.rsplit(".", 1)[0] if "." in c else ""]
+            for c, n, t, d in ACCOUNTS
+        ],
+        ENC,
+    )
     j = Journal()
     months = cal.months()
     gl_sales: dict[str, dict[str, int]] = defaultdict(dict)
@@ -102,50 +179,111 @@ def write_finance(manifest: Manifest, seed: int, *, sales: dict[str, Counter],
             if gross:
                 rev = round(gross / (1 + VAT))
                 gl_sales[ch][month] = gross
-                j.add(end, [(f"{month} {info.name}销售收入", "1122", gross, 0, aux),
-                            (f"{month} {info.name}销售收入", REVENUE_ACCOUNT[ch], 0, rev, aux),
-                            (f"{month} {info.name}销项税", "2221.01.02", 0, gross - rev, aux)],
-                      attachments=3)  # fmt: skip
+                j.add(
+                    end,
+                    [
+                        (f"{month} {info.name}销售收入", "1122", gross, 0, aux),
+                        (f"{month} {info.name}销售收入", REVENUE_ACCOUNT[ch], 0, rev, aux),
+                        (f"{month} {info.name}销项税", "2221.01.02", 0, gross - rev, aux),
+                    ],
+                    attachments=3,
+                )
             ref = refunds[ch].get(month, 0)
             if ref:
                 rev = round(ref / (1 + VAT))
-                j.add(end, [(f"{month} {info.name}销售退回", REVENUE_ACCOUNT[ch], rev, 0, aux),
-                            (f"{month} {info.name}销售退回", "2221.01.02", ref - rev, 0, aux),
-                            (f"{month} {info.name}销售退回", "1122", 0, ref, aux)])  # fmt: skip
+                j.add(
+                    end,
+                    [
+                        (f"{month} {info.name}销售退回", REVENUE_ACCOUNT[ch], rev, 0, aux),
+                        (f"{month} {info.name}销售退回", "2221.01.02", ref - rev, 0, aux),
+                        (f"{month} {info.name}销售退回", "1122", 0, ref, aux),
+                    ],
+                )
             fee = round((gross - ref) * COMMISSION[ch])
             if ch != "manual" and gross:
-                j.add(end, [(f"{month} {info.name}平台佣金/手续费", "6601.01", fee, 0, aux),
-                            (f"{month} {info.name}平台佣金/手续费", "1122", 0, fee, aux)])
+                j.add(
+                    end,
+                    [
+                        (f"{month} {info.name}平台佣金/手续费", "6601.01", fee, 0, aux),
+                        (f"{month} {info.name}平台佣金/手续费", "1122", 0, fee, aux),
+                    ],
+                )
                 settle = gross - ref - fee
                 if settle > 0:
-                    j.add(end, [(f"{month} {info.name}平台结算回款", "1002", settle, 0, aux),
-                                (f"{month} {info.name}平台结算回款", "1122", 0, settle, aux)])
+                    j.add(
+                        end,
+                        [
+                            (f"{month} {info.name}平台结算回款", "1002", settle, 0, aux),
+                            (f"{month} {info.name}平台结算回款", "1122", 0, settle, aux),
+                        ],
+                    )
         net_cogs = cogs.get(month, 0) - return_cost.get(month, 0)
         if net_cogs:
-            j.add(end, [(f"{month} 结转销售成本", "6401", net_cogs, 0, {}),
-                        (f"{month} 结转销售成本", "1405", 0, net_cogs, {})])  # fmt: skip
+            j.add(
+                end,
+                [
+                    (f"{month} 结转销售成本", "6401", net_cogs, 0, {}),
+                    (f"{month} 结转销售成本", "1405", 0, net_cogs, {}),
+                ],
+            )
         pc = production_cost.get(month, 0)
         if pc:
-            j.add(end, [(f"{month} 完工产品入库", "1405", pc, 0, {"dept": "生产部"}),
-                        (f"{month} 完工产品入库", "5001", 0, pc, {"dept": "生产部"})])
+            j.add(
+                end,
+                [
+                    (f"{month} 完工产品入库", "1405", pc, 0, {"dept": "生产部"}),
+                    (f"{month} 完工产品入库", "5001", 0, pc, {"dept": "生产部"}),
+                ],
+            )
         pay = payroll.get(month)
         if pay:
             total = sum(pay.values())
-            j.add(end, [(f"{month} 计提工资", "6601.02", pay.get("sales", 0), 0, {"dept": "销售中心"}),
-                        (f"{month} 计提工资", "6602.01", pay.get("admin", 0), 0, {"dept": "管理部门"}),
-                        (f"{month} 计提工资", "5001", pay.get("production", 0), 0, {"dept": "生产部"}),
-                        (f"{month} 计提工资", "2211", 0, total, {})])  # fmt: skip  # noqa: E501
+            j.add(
+                end,
+                [
+                    (f"{month} 计提工资", "6601.02", pay.get("sales", 0), 0, {"dept": "销售中心"}),
+                    (f"{month} 计提工资", "6602.01", pay.get("admin", 0), 0, {"dept": "管理部门"}),
+                    (f"{month} 计提工资", "5001", pay.get("production", 0), 0, {"dept": "生产部"}),
+                    (f"{month} 计提工资", "2211", 0, total, {}),
+                ],
+            )
             pay_day = end + 10
             if pay_day < cal.DAYS:
-                j.add(pay_day, [(f"发放{month}工资", "2211", total, 0, {}),
-                                (f"发放{month}工资", "1002", 0, total, {})])
-        j.add(end, [(f"{month} 计提折旧", "6602.02", 3_860_000, 0, {}),
-                    (f"{month} 计提折旧", "1602", 0, 3_860_000, {})])
+                j.add(
+                    pay_day,
+                    [
+                        (f"发放{month}工资", "2211", total, 0, {}),
+                        (f"发放{month}工资", "1002", 0, total, {}),
+                    ],
+                )
+        j.add(
+            end,
+            [
+                (f"{month} 计提折旧", "6602.02", 3_860_000, 0, {}),
+                (f"{month} 计提折旧", "1602", 0, 3_860_000, {}),
+            ],
+        )
 
     # AR: one invoice per shipped B2B order
-    ar = CsvOut(manifest, "finance/ar_invoices.csv",
-                ["单据编号", "客户编码", "客户名称", "源单编号", "业务日期", "到期日", "币别",
-                 "价税合计", "税额", "已收金额", "收款日期", "状态"], ENC)  # fmt: skip
+    ar = CsvOut(
+        manifest,
+        "finance/ar_invoices.csv",
+        [
+            "单据编号",
+            "客户编码",
+            "客户名称",
+            "源单编号",
+            "业务日期",
+            "到期日",
+            "币别",
+            "价税合计",
+            "税额",
+            "已收金额",
+            "收款日期",
+            "状态",
+        ],
+        ENC,
+    )
     ar_stats = Counter()
     overdue_amount = 0
     late_accounts: set[str] = set()
@@ -158,8 +296,13 @@ def write_finance(manifest: Manifest, seed: int, *, sales: dict[str, Counter],
             ar_stats["paid_late" if paid_day > due_day else "paid_on_time"] += 1
             if paid_day > due_day + 15:
                 late_accounts.add(acc.code)
-            j.add(paid_day, [(f"收{acc.name}货款", "1002", gross, 0, {"customer": acc.name}),
-                             (f"收{acc.name}货款", "1122", 0, gross, {"customer": acc.name})])
+            j.add(
+                paid_day,
+                [
+                    (f"收{acc.name}货款", "1002", gross, 0, {"customer": acc.name}),
+                    (f"收{acc.name}货款", "1122", 0, gross, {"customer": acc.name}),
+                ],
+            )
         elif due_day < cal.DAYS - 1:
             status = "逾期"
             ar_stats["overdue_at_end"] += 1
@@ -167,16 +310,44 @@ def write_finance(manifest: Manifest, seed: int, *, sales: dict[str, Counter],
         else:
             status = "未到期"
             ar_stats["open_not_due"] += 1
-        ar.row([f"AR{k:07d}", acc.code, acc.name, order_id, cal.day_str(day),
-                cal.day_str(due_day), "人民币", yuan(gross), yuan(tax),
+        ar.row(
+            [
+                f"AR{k:07d}",
+                acc.code,
+                acc.name,
+                order_id,
+                cal.day_str(day),
+                cal.day_str(due_day),
+                "人民币",
+                yuan(gross),
+                yuan(tax),
                 yuan(gross) if status == "已收款" else "0.00",
-                cal.day_str(paid_day) if status == "已收款" else "", status])  # fmt: skip
+                cal.day_str(paid_day) if status == "已收款" else "",
+                status,
+            ]
+        )
     ar.close()
 
     # AP: one supplier invoice per goods receipt (accepted qty at the PO price, + VAT)
-    ap = CsvOut(manifest, "finance/ap_invoices.csv",
-                ["单据编号", "供应商编码", "供应商名称", "源单编号", "业务日期", "到期日", "币别",
-                 "价税合计", "税额", "已付金额", "付款日期", "状态"], ENC)  # fmt: skip
+    ap = CsvOut(
+        manifest,
+        "finance/ap_invoices.csv",
+        [
+            "单据编号",
+            "供应商编码",
+            "供应商名称",
+            "源单编号",
+            "业务日期",
+            "到期日",
+            "币别",
+            "价税合计",
+            "税额",
+            "已付金额",
+            "付款日期",
+            "状态",
+        ],
+        ENC,
+    )
     sup = {s.code: s for s in SUPPLIERS}
     ap_stats = Counter()
     for k, r in enumerate(receipts, start=1):
@@ -189,20 +360,42 @@ def write_finance(manifest: Manifest, seed: int, *, sales: dict[str, Counter],
         due_day = day + s.terms_days
         paid_day = due_day + (rng.randint(5, 30) if rng.random() < 0.12 else -rng.randint(0, 3))
         aux = {"supplier": s.name}
-        j.add(day, [(f"{s.name}采购入库", "1405", net, 0, aux),
-                    (f"{s.name}采购入库", "2221.01.01", tax, 0, aux),
-                    (f"{s.name}采购入库", "2202", 0, net + tax, aux)])  # fmt: skip
+        j.add(
+            day,
+            [
+                (f"{s.name}采购入库", "1405", net, 0, aux),
+                (f"{s.name}采购入库", "2221.01.01", tax, 0, aux),
+                (f"{s.name}采购入库", "2202", 0, net + tax, aux),
+            ],
+        )
         if paid_day < cal.DAYS:
             status = "已付款"
-            j.add(paid_day, [(f"付{s.name}货款", "2202", net + tax, 0, aux),
-                             (f"付{s.name}货款", "1002", 0, net + tax, aux)])
+            j.add(
+                paid_day,
+                [
+                    (f"付{s.name}货款", "2202", net + tax, 0, aux),
+                    (f"付{s.name}货款", "1002", 0, net + tax, aux),
+                ],
+            )
         else:
             status = "未付款"
         ap_stats[status] += 1
-        ap.row([f"AP{k:07d}", s.code, s.name, r["receipt_no"], cal.day_str(day),
-                cal.day_str(due_day), "人民币", yuan(net + tax), yuan(tax),
+        ap.row(
+            [
+                f"AP{k:07d}",
+                s.code,
+                s.name,
+                r["receipt_no"],
+                cal.day_str(day),
+                cal.day_str(due_day),
+                "人民币",
+                yuan(net + tax),
+                yuan(tax),
                 yuan(net + tax) if status == "已付款" else "0.00",
-                cal.day_str(paid_day) if status == "已付款" else "", status])  # fmt: skip
+                cal.day_str(paid_day) if status == "已付款" else "",
+                status,
+            ]
+        )
     ap.close()
     gl = j.write(manifest)
     return {

@@ -37,15 +37,34 @@ from .writers.shopify import ShopifyWriter
 
 Progress = Callable[[str, int, int], None]
 MARKER = ".opslake-demo"
-OWNED = ("catalog", "marketplaces", "shopify", "pos", "manual", "inventory", "procurement", "crm",
-         "hr", "finance", "production", "quality", "projects", "truth.json", MARKER)  # fmt: skip
+OWNED = (
+    "catalog",
+    "marketplaces",
+    "shopify",
+    "pos",
+    "manual",
+    "inventory",
+    "procurement",
+    "crm",
+    "hr",
+    "finance",
+    "production",
+    "quality",
+    "projects",
+    "truth.json",
+    MARKER,
+)
 API_WRITERS: dict[str, type[OrderApiWriter]] = {
-    "tmall": TmallWriter, "jd": JdWriter, "douyin": DouyinWriter, "shopify": ShopifyWriter,
-}  # fmt: skip
+    "tmall": TmallWriter,
+    "jd": JdWriter,
+    "douyin": DouyinWriter,
+    "shopify": ShopifyWriter,
+}
 
 
-def generate(out_dir: Path, scale: int = 50_000, seed: int = 42,
-             progress: Progress | None = None) -> dict:  # fmt: skip
+def generate(
+    out_dir: Path, scale: int = 50_000, seed: int = 42, progress: Progress | None = None
+) -> dict:
     """Write the demo company's source data under ``out_dir`` and return the truth.
 
     ``scale`` is the number of orders over the two years, all channels together
@@ -116,7 +135,9 @@ def _build(root: Path, scale: int, seed: int, report: Progress) -> dict:
     alloc = allocate(scale)
     channels = list(catalog.CHANNELS)
     factories = {c: OrderFactory(c, seed, products, picker, people, accounts) for c in channels}
-    api = {c: cls(manifest, seed, sum(alloc[c]), products, people) for c, cls in API_WRITERS.items()}
+    api = {
+        c: cls(manifest, seed, sum(alloc[c]), products, people) for c, cls in API_WRITERS.items()
+    }
     pos = PosWriter(manifest, seed, products, people)
     manual = ManualWriter(manifest, seed, products, people, org.names_in(6))
     inspectors = org.names_in(13)
@@ -186,8 +207,9 @@ def _build(root: Path, scale: int, seed: int, report: Progress) -> dict:
     inventory_truth = stock.close(manifest)
     procurement_truth = purchasing.write(manifest)
     production_truth = workshop.write(manifest)
-    quality_truth = write_quality(manifest, seed, products, purchasing.inspections,
-                                  workshop.inspections, inspectors)  # fmt: skip
+    quality_truth = write_quality(
+        manifest, seed, products, purchasing.inspections, workshop.inspections, inspectors
+    )
     report("inventory", 1, 1)
     report("crm", 0, 1)
     crm_truth = write_crm(manifest, seed, scale, people, accounts, org.names_in(6))
@@ -195,20 +217,32 @@ def _build(root: Path, scale: int, seed: int, report: Progress) -> dict:
     hr_truth, payroll = write_hr(manifest, org, seed, report)
     report("hr", cal.DAYS, cal.DAYS)
     report("finance", 0, 1)
-    cost = {p.sku: p.cost for p in products}
+    cost = {p.sku: c for p, c in zip(products, stock.unit_cost, strict=True)}
     production_cost = Counter()
     for r in workshop.reports:
         production_cost[cal.day_str(r["day"])[:7]] += r["good"] * cost[r["sku"]]
     finance_truth = write_finance(
-        manifest, seed, sales=sales, refunds=refunds, cogs=stock.cogs,
-        return_cost=stock.return_cost, production_cost=production_cost, payroll=payroll,
-        ar_orders=ar_orders, receipts=purchasing.receipts,
+        manifest,
+        seed,
+        sales=sales,
+        refunds=refunds,
+        cogs=stock.cogs,
+        return_cost=stock.return_cost,
+        production_cost=production_cost,
+        payroll=payroll,
+        ar_orders=ar_orders,
+        receipts=purchasing.receipts,
         po_prices={(ln["po_no"], ln["line_no"]): ln["unit_price"] for ln in purchasing.lines},
-    )  # fmt: skip
+    )
     report("finance", 1, 1)
     report("projects", 0, 1)
-    projects_truth = write_projects(manifest, seed, scale, [org.user(d.head).name
-                                    for d in org.depts.values()], [u.name for u in org.users])  # fmt: skip  # noqa: E501
+    projects_truth = write_projects(
+        manifest,
+        seed,
+        scale,
+        [org.user(d.head).name for d in org.depts.values()],
+        [u.name for u in org.users],
+    )
     report("projects", 1, 1)
 
     # revenue as a pipeline sees it (valid rows only) and the tie to the books
@@ -226,8 +260,12 @@ def _build(root: Path, scale: int, seed: int, report: Progress) -> dict:
             gl = sales[c][m]
             seen = valid[c].get(m, 0)
             bad = malformed.get(c, Counter()).get(m, 0)
-            tie[c][m] = {"gl_gross": to_yuan(gl), "order_revenue": to_yuan(seen),
-                         "malformed": to_yuan(bad), "difference": to_yuan(gl - seen)}  # fmt: skip
+            tie[c][m] = {
+                "gl_gross": to_yuan(gl),
+                "order_revenue": to_yuan(seen),
+                "malformed": to_yuan(bad),
+                "difference": to_yuan(gl - seen),
+            }
     finance_truth["revenue_tie"] = tie
     distinct = {c: api_truth[c]["distinct_orders"] for c in api}
     distinct["pos"] = pos_truth["distinct_transactions"]
@@ -253,28 +291,32 @@ def _build(root: Path, scale: int, seed: int, report: Progress) -> dict:
             "distinct_orders_by_channel": distinct,
             "lines_by_channel": dict(lines),
             "paid_orders_by_channel": {c: paid_orders[c] for c in channels},
-            "orders_by_month_channel": {c: dict(sorted(orders_by_month[c].items()))
-                                        for c in channels},  # fmt: skip
+            "orders_by_month_channel": {
+                c: dict(sorted(orders_by_month[c].items())) for c in channels
+            },
             "revenue_by_month_channel": {c: months_yuan(valid[c]) for c in channels},
             "revenue_by_channel": {c: to_yuan(sum(valid[c].values())) for c in channels},
             "refunds_by_month_channel": {c: months_yuan(refunds_seen[c]) for c in channels},
-            "malformed_revenue_by_month_channel": {c: months_yuan(v)
-                                                   for c, v in malformed.items()},  # fmt: skip
-            "revenue_by_province": {catalog.PROVINCES[i].name: to_yuan(v)
-                                    for i, v in sorted(by_province.items())},  # fmt: skip
+            "malformed_revenue_by_month_channel": {c: months_yuan(v) for c, v in malformed.items()},
+            "revenue_by_province": {
+                catalog.PROVINCES[i].name: to_yuan(v) for i, v in sorted(by_province.items())
+            },
             "revenue_by_sku": {products[p].sku: to_yuan(v) for p, v in sorted(by_sku.items())},
         },
         "api_sources": api_truth,
         "pos": pos_truth,
         "manual": manual_truth,
-        "malformed_rows": {"pos": len(pos_truth["malformed"]),
-                           "manual": len(manual_truth["malformed"])},  # fmt: skip
+        "malformed_rows": {
+            "pos": len(pos_truth["malformed"]),
+            "manual": len(manual_truth["malformed"]),
+        },
         "duplicates": {c: t["duplicate_deliveries"] for c, t in api_truth.items()},
         "customers": {
             **people.identity_stats(),
-            "phone_formats": {s: format_phone("13800138000", s)
-                              for s in ("tmall", "jd", "douyin", "shopify", "pos", "crm",
-                                        "manual")},  # fmt: skip
+            "phone_formats": {
+                s: format_phone("13800138000", s)
+                for s in ("tmall", "jd", "douyin", "shopify", "pos", "crm", "manual")
+            },
             "b2b_accounts": len(accounts),
         },
         "inventory": inventory_truth,
@@ -295,22 +337,59 @@ def _write_catalog(manifest: Manifest, products: list[catalog.Product]) -> None:
     def day(i: int) -> str:
         return cal.day_str(i) if 0 < i < cal.DAYS else ""
 
-    write_csv(manifest, "catalog/products.csv",
-              ["sku", "name", "category_code", "category", "spec", "color", "list_price",
-               "standard_cost", "sourcing", "supplier_code", "barcode", "launch_date",
-               "discontinued_date"],
-              [[p.sku, p.name, p.category_code, p.category, p.spec, p.color,
-                f"{p.price / 100:.2f}", f"{p.cost / 100:.2f}", p.sourcing, p.supplier,
-                p.barcode, day(p.launch_day), day(p.end_day)] for p in products])  # fmt: skip
+    write_csv(
+        manifest,
+        "catalog/products.csv",
+        [
+            "sku",
+            "name",
+            "category_code",
+            "category",
+            "spec",
+            "color",
+            "list_price",
+            "standard_cost",
+            "sourcing",
+            "supplier_code",
+            "barcode",
+            "launch_date",
+            "discontinued_date",
+        ],
+        [
+            [
+                p.sku,
+                p.name,
+                p.category_code,
+                p.category,
+                p.spec,
+                p.color,
+                f"{p.price / 100:.2f}",
+                f"{p.cost / 100:.2f}",
+                p.sourcing,
+                p.supplier,
+                p.barcode,
+                day(p.launch_day),
+                day(p.end_day),
+            ]
+            for p in products
+        ],
+    )
     rows = []
     for p in products:
         for ch, (pid, sid, code) in p.channel_codes.items():
             rows.append([ch, p.sku, pid, sid, code])
-    write_csv(manifest, "catalog/channel_sku_map.csv",
-              ["channel", "master_sku", "channel_product_id", "channel_sku_id",
-               "channel_sku_code"], rows)  # fmt: skip
-    write_csv(manifest, "catalog/stores.csv",
-              ["store_code", "name", "province", "city", "warehouse", "pos_export_encoding",
-               "opened_on"],
-              [[s.code, s.name, s.province, s.city, s.warehouse, s.encoding,
-                cal.day_str(s.opened)] for s in catalog.STORES])  # fmt: skip
+    write_csv(
+        manifest,
+        "catalog/channel_sku_map.csv",
+        ["channel", "master_sku", "channel_product_id", "channel_sku_id", "channel_sku_code"],
+        rows,
+    )
+    write_csv(
+        manifest,
+        "catalog/stores.csv",
+        ["store_code", "name", "province", "city", "warehouse", "pos_export_encoding", "opened_on"],
+        [
+            [s.code, s.name, s.province, s.city, s.warehouse, s.encoding, cal.day_str(s.opened)]
+            for s in catalog.STORES
+        ],
+    )

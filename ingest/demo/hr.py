@@ -92,13 +92,19 @@ def build_org(scale: int, seed: int) -> Org:
 
     def new_user(dept: Dept, title: str, salary: int, leader: bool) -> User:
         while True:
-            name = rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.7 else "")  # noqa: E501
+            name = (
+                rng.choice(SURNAMES)
+                + rng.choice(GIVEN)
+                + (rng.choice(GIVEN) if rng.random() < 0.7 else "")
+            )
             if name not in names:
                 names.add(name)
                 break
         k = len(users)
         if rng.random() < 0.8:
-            hired = date(2016, 1, 1) + timedelta(days=rng.randrange((cal.START - date(2016, 1, 1)).days))
+            hired = date(2016, 1, 1) + timedelta(
+                days=rng.randrange((cal.START - date(2016, 1, 1)).days)
+            )
         else:
             hired = cal.START + timedelta(days=rng.randrange(cal.DAYS - 30))
         left = None
@@ -168,13 +174,20 @@ def write_hr(manifest: Manifest, org: Org, seed: int, progress) -> tuple[dict, d
     rng = random.Random(f"{seed}:attendance")
     depts = org.depts
     dep_rows = [
-        {"id": d.id, "name": d.name, **({"parentid": d.parent} if d.parent else {}),
-         "createDeptGroup": True, "autoAddUser": True, "deptManagerUseridList": d.head}
+        {
+            "id": d.id,
+            "name": d.name,
+            **({"parentid": d.parent} if d.parent else {}),
+            "createDeptGroup": True,
+            "autoAddUser": True,
+            "deptManagerUseridList": d.head,
+        }
         for d in depts.values()
-    ]  # fmt: skip
+    ]
     with open(manifest.path("hr/departments.json"), "w", encoding="utf-8") as f:
-        json.dump({"errcode": 0, "errmsg": "ok", "department": dep_rows}, f, ensure_ascii=False,
-                  indent=1)  # fmt: skip
+        json.dump(
+            {"errcode": 0, "errmsg": "ok", "department": dep_rows}, f, ensure_ascii=False, indent=1
+        )
     manifest.add("hr/departments.json", "json", "utf-8", len(dep_rows), list="department")
     user_rows = []
     for k, u in enumerate(org.users):
@@ -200,9 +213,16 @@ def write_hr(manifest: Manifest, org: Org, seed: int, progress) -> tuple[dict, d
             row["left_date"] = cal.utc_millis(((u.left - cal.EPOCH).days) * 86400)
         user_rows.append(row)
     with open(manifest.path("hr/users.json"), "w", encoding="utf-8") as f:
-        json.dump({"errcode": 0, "errmsg": "ok",
-                   "result": {"has_more": False, "next_cursor": None, "list": user_rows}},
-                  f, ensure_ascii=False, indent=1)  # fmt: skip
+        json.dump(
+            {
+                "errcode": 0,
+                "errmsg": "ok",
+                "result": {"has_more": False, "next_cursor": None, "list": user_rows},
+            },
+            f,
+            ensure_ascii=False,
+            indent=1,
+        )
     manifest.add("hr/users.json", "json", "utf-8", len(user_rows), list="result.list")
 
     # attendance: one recordresult per check (on/off duty) per working day
@@ -230,7 +250,11 @@ def write_hr(manifest: Manifest, org: Org, seed: int, progress) -> tuple[dict, d
                     if absent:
                         result, actual = "Absenteeism", None
                     elif check == "OnDuty" and r < u.lateness:
-                        late = rng.randrange(60, 3600) if rng.random() < 0.85 else rng.randrange(3600, 7200)  # noqa: E501
+                        late = (
+                            rng.randrange(60, 3600)
+                            if rng.random() < 0.85
+                            else rng.randrange(3600, 7200)
+                        )
                         result = "Late" if late < 3600 else "SeriousLate"
                         actual = plan + late
                     elif check == "OffDuty" and r < 0.015:
@@ -238,7 +262,11 @@ def write_hr(manifest: Manifest, org: Org, seed: int, progress) -> tuple[dict, d
                     elif r > 0.992:
                         result, actual = "NotSigned", None
                     else:
-                        off = -rng.randrange(60, 1200) if check == "OnDuty" else rng.randrange(0, 5400)  # noqa: E501
+                        off = (
+                            -rng.randrange(60, 1200)
+                            if check == "OnDuty"
+                            else rng.randrange(0, 5400)
+                        )
                         result, actual = "Normal", plan + off
                     results[result] += 1
                     rec = {
@@ -265,13 +293,28 @@ def write_hr(manifest: Manifest, org: Org, seed: int, progress) -> tuple[dict, d
     manifest.add("hr/attendance.jsonl", "jsonl", "utf-8", lines)
 
     # payroll: monthly, prorated by days worked; paid on the 10th of the next month
-    out = CsvOut(manifest, "hr/payroll.csv",
-                 ["month", "userid", "name", "dept_id", "dept_name", "base_salary", "overtime_pay",
-                  "bonus", "social_insurance", "housing_fund", "income_tax", "net_pay",
-                  "pay_date"])  # fmt: skip
+    out = CsvOut(
+        manifest,
+        "hr/payroll.csv",
+        [
+            "month",
+            "userid",
+            "name",
+            "dept_id",
+            "dept_name",
+            "base_salary",
+            "overtime_pay",
+            "bonus",
+            "social_insurance",
+            "housing_fund",
+            "income_tax",
+            "net_pay",
+            "pay_date",
+        ],
+    )
     cost: dict[str, Counter] = {}
     months = cal.months()
-    for mi, month in enumerate(months):
+    for month in months:
         y, m = int(month[:4]), int(month[5:])
         pay_date = date(y + (m == 12), m % 12 + 1, 10).isoformat()
         for u in org.users:
@@ -288,17 +331,35 @@ def write_hr(manifest: Manifest, org: Org, seed: int, progress) -> tuple[dict, d
             social = round(min(gross, 36549) * 0.105, 2)
             housing = round(min(gross, 36549) * 0.07, 2)
             taxable = max(0.0, gross - social - housing - 5000)
-            tax = round(taxable * (0.03 if taxable < 3000 else 0.1) - (0 if taxable < 3000 else 210), 2)  # noqa: E501
+            tax = round(
+                taxable * (0.03 if taxable < 3000 else 0.1) - (0 if taxable < 3000 else 210), 2
+            )
             tax = max(0.0, tax)
             net = round(gross - social - housing - tax, 2)
-            out.row([month, u.userid, u.name, u.dept, dept.name, f"{base:.2f}", f"{overtime:.2f}",
-                     f"{bonus:.2f}", f"{social:.2f}", f"{housing:.2f}", f"{tax:.2f}",
-                     f"{net:.2f}", pay_date])  # fmt: skip
-            kind = "sales" if dept.id in (3, 4, 5, 6) else (
-                "production" if dept.kind == "production" else "admin")
+            out.row(
+                [
+                    month,
+                    u.userid,
+                    u.name,
+                    u.dept,
+                    dept.name,
+                    f"{base:.2f}",
+                    f"{overtime:.2f}",
+                    f"{bonus:.2f}",
+                    f"{social:.2f}",
+                    f"{housing:.2f}",
+                    f"{tax:.2f}",
+                    f"{net:.2f}",
+                    pay_date,
+                ]
+            )
+            kind = (
+                "sales"
+                if dept.id in (3, 4, 5, 6)
+                else ("production" if dept.kind == "production" else "admin")
+            )
             # employer cost = gross + employer social share (~30 %)
             cost.setdefault(month, Counter())[kind] += round(gross * 100 * 1.3)
-        del mi
     out.close()
     truth = {
         "departments": len(dep_rows),

@@ -44,8 +44,15 @@ def _warehouse_shares() -> list[float]:
 
 
 class StockNetwork:
-    def __init__(self, manifest: Manifest, seed: int, products: list[Product],
-                 daily_units: list[float], purchasing: Purchasing, workshop: Workshop):  # fmt: skip
+    def __init__(
+        self,
+        manifest: Manifest,
+        seed: int,
+        products: list[Product],
+        daily_units: list[float],
+        purchasing: Purchasing,
+        workshop: Workshop,
+    ):
         self.rng = random.Random(f"{seed}:stock")
         self.products = products
         self.P = P = len(products)
@@ -53,6 +60,8 @@ class StockNetwork:
         self.purchasing = purchasing
         self.workshop = workshop
         self.exp = daily_units
+        # standard cost without VAT (fen): what the books carry stock at
+        self.unit_cost = [round(p.cost / 1.13) for p in products]
         self.shares = _warehouse_shares()
         self.ema = [[0.0] * P for _ in range(W)]
         self.on_hand = [[0] * P for _ in range(W)]
@@ -67,9 +76,11 @@ class StockNetwork:
                 if products[p].launch_day == 0:
                     self.ema[w][p] = rate
                     self.on_hand[w][p] = round(rate * (20 if w == 0 else 10)) + self.safety[w][p]
-        self.moves = CsvOut(manifest, "inventory/stock_movements.csv",
-                            ["movement_id", "moved_at", "warehouse", "sku", "movement_type", "qty",
-                             "reference"])  # fmt: skip
+        self.moves = CsvOut(
+            manifest,
+            "inventory/stock_movements.csv",
+            ["movement_id", "moved_at", "warehouse", "sku", "movement_type", "qty", "reference"],
+        )
         self.snap_path = manifest.path("inventory/stock_snapshots.csv")
         self.snap = open(self.snap_path, "w", encoding="utf-8", newline="")  # noqa: SIM115
         self.snap.write("snapshot_date,warehouse,sku,on_hand_qty\n")
@@ -87,8 +98,17 @@ class StockNetwork:
     # ------------------------------------------------------------------ moves
     def _move(self, ts: int, w: int, p: int, kind: str, qty: int, ref: str) -> None:
         self.move_no += 1
-        self.moves.row([f"MV{self.move_no:09d}", cal.fmt(ts), catalog.WAREHOUSES[w].code,
-                        self.products[p].sku, kind, qty, ref])  # fmt: skip
+        self.moves.row(
+            [
+                f"MV{self.move_no:09d}",
+                cal.fmt(ts),
+                catalog.WAREHOUSES[w].code,
+                self.products[p].sku,
+                kind,
+                qty,
+                ref,
+            ]
+        )
 
     def _schedule(self, day: int, ev: tuple) -> None:
         self.events.setdefault(day, []).append(ev)
@@ -118,8 +138,9 @@ class StockNetwork:
                 self.pipeline[p] -= good + scrap
                 on_hand[0][p] += good
                 if good:
-                    self._move(day0 + 18 * 3600, 0, p, "receipt",
-                               good, self.workshop.orders[wo]["wo_no"])  # fmt: skip
+                    self._move(
+                        day0 + 18 * 3600, 0, p, "receipt", good, self.workshop.orders[wo]["wo_no"]
+                    )
             else:  # transfer in
                 _, ref, w, p, qty = ev
                 self.transit[w][p] -= qty
@@ -130,7 +151,7 @@ class StockNetwork:
             w, p = divmod(key, P)
             qty = returns[key]
             on_hand[w][p] += qty
-            self.return_cost[month] += qty * self.products[p].cost
+            self.return_cost[month] += qty * self.unit_cost[p]
             self._move(day0 + 22 * 3600, w, p, "return", qty, f"RMA-{ds}")
         peak = (d.month == 11 and d.day <= 20) or (d.month == 6 and d.day <= 25)
         for key in sorted(demand):
@@ -145,7 +166,7 @@ class StockNetwork:
             if ship:
                 on_hand[w][p] -= ship
                 self.sold_units += ship
-                self.cogs[month] += ship * self.products[p].cost
+                self.cogs[month] += ship * self.unit_cost[p]
                 self._move(day0 + 22 * 3600, w, p, "sale", -ship, f"SALES-{ds}")
         # 3. the planners' view of demand
         for w in range(W):
@@ -202,9 +223,13 @@ class StockNetwork:
                 continue
             if promo:
                 rate *= 1.6  # the planners' festival build-up (less than the real peak)
-            lead = 6 if prod.sourcing == "make" else self.purchasing.suppliers[prod.supplier].lead_days  # noqa: E501
-            position = (sum(self.on_hand[w][p] + self.transit[w][p] for w in range(self.W))
-                        + self.pipeline[p])  # fmt: skip
+            lead = (
+                6 if prod.sourcing == "make" else self.purchasing.suppliers[prod.supplier].lead_days
+            )
+            position = (
+                sum(self.on_hand[w][p] + self.transit[w][p] for w in range(self.W))
+                + self.pipeline[p]
+            )
             rop = rate * (lead + 7) + sum(self.safety[w][p] for w in range(self.W))
             if position >= rop:
                 continue
@@ -226,23 +251,32 @@ class StockNetwork:
                 if self.on_hand[w][p] > 0 and rng.random() < 0.03:
                     adj = max(-self.on_hand[w][p], rng.choice((-3, -2, -1, -1, 1, 2)))
                     self.on_hand[w][p] += adj
-                    self._move(day0 + 20 * 3600, w, p, "adjustment", adj,
-                               f"CC{cal.day_str(day)[:7].replace('-', '')}")  # fmt: skip
+                    self._move(
+                        day0 + 20 * 3600,
+                        w,
+                        p,
+                        "adjustment",
+                        adj,
+                        f"CC{cal.day_str(day)[:7].replace('-', '')}",
+                    )
 
     # ----------------------------------------------------------------- files
     def close(self, manifest: Manifest) -> dict:
         self.moves.close()
         self.snap.close()
-        manifest.add("inventory/stock_snapshots.csv", "csv", "utf-8", self.snap_rows,
-                     frequency=SNAPSHOT)  # fmt: skip
-        write_csv(manifest, "inventory/warehouses.csv",
-                  ["warehouse", "name", "province", "city", "kind"],
-                  [[w.code, w.name, w.province, w.city, w.kind] for w in catalog.WAREHOUSES])
+        manifest.add(
+            "inventory/stock_snapshots.csv", "csv", "utf-8", self.snap_rows, frequency=SNAPSHOT
+        )
+        write_csv(
+            manifest,
+            "inventory/warehouses.csv",
+            ["warehouse", "name", "province", "city", "kind"],
+            [[w.code, w.name, w.province, w.city, w.kind] for w in catalog.WAREHOUSES],
+        )
         rows = []
         for w in range(self.W):
             for p in range(self.P):
-                rows.append([catalog.WAREHOUSES[w].code, self.products[p].sku,
-                             self.safety[w][p]])  # fmt: skip
+                rows.append([catalog.WAREHOUSES[w].code, self.products[p].sku, self.safety[w][p]])
         write_csv(manifest, "inventory/safety_stock.csv", ["warehouse", "sku", "safety_qty"], rows)
         top = sorted(self.stockout_skus.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
         total = sum(self.stockouts.values())

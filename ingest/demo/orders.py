@@ -63,8 +63,10 @@ def allocate(scale: int) -> dict[str, list[int]]:
         weights = [cal.day_weight(i, code) for i in range(cal.DAYS)]
         if code == "pos":
             # only days with an open store sell
-            weights = [w * sum(s.weight for s in catalog.STORES if s.opened <= i)
-                       for i, w in enumerate(weights)]  # fmt: skip
+            weights = [
+                w * sum(s.weight for s in catalog.STORES if s.opened <= i)
+                for i, w in enumerate(weights)
+            ]
         total = sum(weights)
         # systematic rounding of the cumulative expectation: exact total, and days keep
         # their proportions even when a day expects less than one order
@@ -240,7 +242,9 @@ class OrderFactory:
         else:
             paid = created + (0 if code == "manual" else rng.randrange(5, 1800))
             ship = self._ship_delay(day)
-            returned = rng.random() < self.ch.return_rate * (1.3 if cal.is_festival_peak(day) else 1)
+            returned = rng.random() < self.ch.return_rate * (
+                1.3 if cal.is_festival_peak(day) else 1
+            )
             if returned and rng.random() < 0.3:
                 refunded = paid + rng.randrange(600, max(1200, ship))
             else:
@@ -250,9 +254,25 @@ class OrderFactory:
                 else:
                     finished = shipped + rng.randrange(3 * 86400, 10 * 86400)
         order_id = self._order_id(code, no, day, store)
-        return Order(code, no, order_id, created, paid, shipped, finished, refunded, closed,
-                     person, prov, city, lines, post_fee, warehouse, store.code if store else None,
-                     account)  # fmt: skip
+        return Order(
+            code,
+            no,
+            order_id,
+            created,
+            paid,
+            shipped,
+            finished,
+            refunded,
+            closed,
+            person,
+            prov,
+            city,
+            lines,
+            post_fee,
+            warehouse,
+            store.code if store else None,
+            account,
+        )
 
     def _ship_delay(self, day: int) -> int:
         rng = self.rng

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+
 from . import calendar as cal
 from .catalog import SUPPLIERS, Product, Supplier
 from .writers.common import Manifest, to_yuan, write_csv, yuan
@@ -15,8 +16,9 @@ VAT = 0.13
 
 
 class Purchasing:
-    def __init__(self, seed: int, products: list[Product], buyers: list[str],
-                 inspectors: list[str]):  # fmt: skip
+    def __init__(
+        self, seed: int, products: list[Product], buyers: list[str], inspectors: list[str]
+    ):
         self.rng = random.Random(f"{seed}:purchasing")
         self.products = products
         self.suppliers = {s.code: s for s in SUPPLIERS}
@@ -59,18 +61,34 @@ class Purchasing:
                 list_price = round(prod.cost / (1 + VAT))
                 price = round(list_price * (1 + s.price_bias + rng.gauss(0, 0.02)))
                 total += price * qty
-                self.lines.append({"po_no": po_no, "line_no": line_no, "sku": prod.sku,
-                                   "product_name": prod.name, "qty": qty, "unit_price": price,
-                                   "list_price": list_price, "supplier": code})  # fmt: skip
+                self.lines.append(
+                    {
+                        "po_no": po_no,
+                        "line_no": line_no,
+                        "sku": prod.sku,
+                        "product_name": prod.name,
+                        "qty": qty,
+                        "unit_price": price,
+                        "list_price": list_price,
+                        "supplier": code,
+                    }
+                )
                 if qty >= 20 and rng.random() < 0.12:  # split delivery
                     first = int(qty * rng.uniform(0.6, 0.9))
                     out.append((arrival, po_no, line_no, p, first))
                     out.append((arrival + rng.randint(3, 10), po_no, line_no, p, qty - first))
                 else:
                     out.append((arrival, po_no, line_no, p, qty))
-            self.pos.append({"po_no": po_no, "supplier": code, "order_day": day,
-                             "expected_day": expected, "total": total,
-                             "buyer": self.buyers[len(self.pos) % len(self.buyers)]})  # fmt: skip
+            self.pos.append(
+                {
+                    "po_no": po_no,
+                    "supplier": code,
+                    "order_day": day,
+                    "expected_day": expected,
+                    "total": total,
+                    "buyer": self.buyers[len(self.pos) % len(self.buyers)],
+                }
+            )
         return out
 
     def receive(self, day: int, po_no: str, line_no: int, p: int, qty: int) -> int:
@@ -85,28 +103,72 @@ class Purchasing:
         ino = f"IQC{len(self.inspections) + 1:06d}"
         sample = min(qty, 8 + qty // 25)
         defects = 0 if not rejected else max(1, min(sample, round(sample * rejected / qty)))
-        self.inspections.append({
-            "inspection_id": ino, "type": "IQC", "ref_no": rno, "sku": self.products[p].sku,
-            "inspected_at": cal.fmt(ts + 1800), "lot_qty": qty, "sample_size": sample,
-            "defect_qty": defects, "result": "fail" if rejected > qty * 0.03 else "pass",
-            "defect_type": rng.choice(("外观划伤", "尺寸偏差", "包装破损", "功能不良"))
-            if defects else "", "inspector": self.inspectors[len(self.inspections) % len(self.inspectors)],
-        })  # fmt: skip  # noqa: E501
-        self.receipts.append({
-            "receipt_no": rno, "po_no": po_no, "line_no": line_no, "sku": self.products[p].sku,
-            "received_at": cal.fmt(ts), "warehouse": "WH01", "qty_received": qty,
-            "qty_accepted": qty - rejected, "qty_rejected": rejected, "inspection_id": ino,
-            "day": day, "supplier": s.code,
-        })  # fmt: skip
+        self.inspections.append(
+            {
+                "inspection_id": ino,
+                "type": "IQC",
+                "ref_no": rno,
+                "sku": self.products[p].sku,
+                "inspected_at": cal.fmt(ts + 1800),
+                "lot_qty": qty,
+                "sample_size": sample,
+                "defect_qty": defects,
+                "result": "fail" if rejected > qty * 0.03 else "pass",
+                "defect_type": rng.choice(("外观划伤", "尺寸偏差", "包装破损", "功能不良"))
+                if defects
+                else "",
+                "inspector": self.inspectors[len(self.inspections) % len(self.inspectors)],
+            }
+        )
+        self.receipts.append(
+            {
+                "receipt_no": rno,
+                "po_no": po_no,
+                "line_no": line_no,
+                "sku": self.products[p].sku,
+                "received_at": cal.fmt(ts),
+                "warehouse": "WH01",
+                "qty_received": qty,
+                "qty_accepted": qty - rejected,
+                "qty_rejected": rejected,
+                "inspection_id": ino,
+                "day": day,
+                "supplier": s.code,
+            }
+        )
         self.received_qty[(po_no, line_no)] += qty
         return qty - rejected
 
     def write(self, manifest: Manifest) -> dict:
-        write_csv(manifest, "procurement/suppliers.csv",
-                  ["supplier_code", "name", "province", "city", "categories", "lead_time_days",
-                   "payment_terms_days", "contact", "phone"],
-                  [[s.code, s.name, s.province, s.city, "|".join(s.categories), s.lead_days,
-                    s.terms_days, s.contact, s.phone] for s in SUPPLIERS])  # fmt: skip
+        write_csv(
+            manifest,
+            "procurement/suppliers.csv",
+            [
+                "supplier_code",
+                "name",
+                "province",
+                "city",
+                "categories",
+                "lead_time_days",
+                "payment_terms_days",
+                "contact",
+                "phone",
+            ],
+            [
+                [
+                    s.code,
+                    s.name,
+                    s.province,
+                    s.city,
+                    "|".join(s.categories),
+                    s.lead_days,
+                    s.terms_days,
+                    s.contact,
+                    s.phone,
+                ]
+                for s in SUPPLIERS
+            ],
+        )
         ordered = Counter()
         for ln in self.lines:
             ordered[ln["po_no"]] += ln["qty"]
@@ -115,26 +177,100 @@ class Purchasing:
             got[po] += q
         rows = []
         for po in self.pos:
-            status = ("closed" if got[po["po_no"]] >= ordered[po["po_no"]]
-                      else "partially_received" if got[po["po_no"]] else "open")  # fmt: skip
-            rows.append([po["po_no"], po["supplier"], cal.day_str(po["order_day"]),
-                         cal.day_str(po["expected_day"]), "WH01", status, po["buyer"], "CNY",
-                         yuan(po["total"])])  # fmt: skip
-        write_csv(manifest, "procurement/purchase_orders.csv",
-                  ["po_no", "supplier_code", "order_date", "expected_date", "warehouse", "status",
-                   "buyer", "currency", "total_amount"], rows)  # fmt: skip
-        write_csv(manifest, "procurement/purchase_order_lines.csv",
-                  ["po_no", "line_no", "sku", "product_name", "qty", "unit_price", "list_price",
-                   "amount"],
-                  [[ln["po_no"], ln["line_no"], ln["sku"], ln["product_name"], ln["qty"],
-                    yuan(ln["unit_price"]), yuan(ln["list_price"]),
-                    yuan(ln["unit_price"] * ln["qty"])] for ln in self.lines])  # fmt: skip
-        write_csv(manifest, "procurement/receipts.csv",
-                  ["receipt_no", "po_no", "line_no", "sku", "received_at", "warehouse",
-                   "qty_received", "qty_accepted", "qty_rejected", "inspection_id"],
-                  [[r["receipt_no"], r["po_no"], r["line_no"], r["sku"], r["received_at"],
-                    r["warehouse"], r["qty_received"], r["qty_accepted"], r["qty_rejected"],
-                    r["inspection_id"]] for r in self.receipts])  # fmt: skip
+            status = (
+                "closed"
+                if got[po["po_no"]] >= ordered[po["po_no"]]
+                else "partially_received"
+                if got[po["po_no"]]
+                else "open"
+            )
+            rows.append(
+                [
+                    po["po_no"],
+                    po["supplier"],
+                    cal.day_str(po["order_day"]),
+                    cal.day_str(po["expected_day"]),
+                    "WH01",
+                    status,
+                    po["buyer"],
+                    "CNY",
+                    yuan(po["total"]),
+                ]
+            )
+        write_csv(
+            manifest,
+            "procurement/purchase_orders.csv",
+            [
+                "po_no",
+                "supplier_code",
+                "order_date",
+                "expected_date",
+                "warehouse",
+                "status",
+                "buyer",
+                "currency",
+                "total_amount",
+            ],
+            rows,
+        )
+        write_csv(
+            manifest,
+            "procurement/purchase_order_lines.csv",
+            [
+                "po_no",
+                "line_no",
+                "sku",
+                "product_name",
+                "qty",
+                "unit_price",
+                "list_price",
+                "amount",
+            ],
+            [
+                [
+                    ln["po_no"],
+                    ln["line_no"],
+                    ln["sku"],
+                    ln["product_name"],
+                    ln["qty"],
+                    yuan(ln["unit_price"]),
+                    yuan(ln["list_price"]),
+                    yuan(ln["unit_price"] * ln["qty"]),
+                ]
+                for ln in self.lines
+            ],
+        )
+        write_csv(
+            manifest,
+            "procurement/receipts.csv",
+            [
+                "receipt_no",
+                "po_no",
+                "line_no",
+                "sku",
+                "received_at",
+                "warehouse",
+                "qty_received",
+                "qty_accepted",
+                "qty_rejected",
+                "inspection_id",
+            ],
+            [
+                [
+                    r["receipt_no"],
+                    r["po_no"],
+                    r["line_no"],
+                    r["sku"],
+                    r["received_at"],
+                    r["warehouse"],
+                    r["qty_received"],
+                    r["qty_accepted"],
+                    r["qty_rejected"],
+                    r["inspection_id"],
+                ]
+                for r in self.receipts
+            ],
+        )
         # how each supplier really did (on time = first delivery on or before expected)
         first: dict[str, int] = {}
         for r in self.receipts:
@@ -158,8 +294,10 @@ class Purchasing:
                 "qty_rejected": sum(r["qty_rejected"] for r in rec),
                 "price_variance_vs_list": round(
                     sum(ln["unit_price"] * ln["qty"] for ln in lines) / list_amt - 1, 4
-                ) if list_amt else 0.0,
-            }  # fmt: skip
+                )
+                if list_amt
+                else 0.0,
+            }
         return {
             "purchase_orders": len(self.pos),
             "purchase_order_lines": len(self.lines),
@@ -167,4 +305,3 @@ class Purchasing:
             "ordered_amount_excl_vat": to_yuan(sum(po["total"] for po in self.pos)),
             "suppliers": per,
         }
-

@@ -12,13 +12,22 @@ from . import calendar as cal
 from .catalog import Product
 from .writers.common import Manifest, write_csv
 
-LINES = {"CLN": ("L1", "灌装线", 0.015), "BED": ("L2", "纺织线", 0.035),
-         "PER": ("L2", "纺织线", 0.035)}  # fmt: skip
+LINES = {
+    "CLN": ("L1", "灌装线", 0.015),
+    "BED": ("L2", "纺织线", 0.035),
+    "PER": ("L2", "纺织线", 0.035),
+}
 
 
 class Workshop:
-    def __init__(self, seed: int, products: list[Product], daily_units: list[float],
-                 operators: list[str], inspectors: list[str]):  # fmt: skip
+    def __init__(
+        self,
+        seed: int,
+        products: list[Product],
+        daily_units: list[float],
+        operators: list[str],
+        inspectors: list[str],
+    ):
         self.rng = random.Random(f"{seed}:workshop")
         self.products = products
         self.operators = operators or ["操作工"]
@@ -55,10 +64,22 @@ class Workshop:
             left -= made
             d += 1
         self.free_day[line] = d
-        self.orders.append({"wo_no": wo_no, "sku": prod.sku, "line": line, "qty": qty,
-                            "planned_start": start, "planned_end": start + planned_days - 1,
-                            "actual_start": actual, "last_day": d - 1, "good": 0, "scrap": 0,
-                            "reported_days": 0, "days": len(out)})  # fmt: skip
+        self.orders.append(
+            {
+                "wo_no": wo_no,
+                "sku": prod.sku,
+                "line": line,
+                "qty": qty,
+                "planned_start": start,
+                "planned_end": start + planned_days - 1,
+                "actual_start": actual,
+                "last_day": d - 1,
+                "good": 0,
+                "scrap": 0,
+                "reported_days": 0,
+                "days": len(out),
+            }
+        )
         return out
 
     def report(self, day: int, wo: int, good: int, scrap: int) -> None:
@@ -68,22 +89,38 @@ class Workshop:
         o["scrap"] += scrap
         o["reported_days"] += 1
         rid = f"PR{len(self.reports) + 1:07d}"
-        self.reports.append({"report_id": rid, "wo_no": o["wo_no"], "day": day, "line": o["line"],
-                             "sku": o["sku"], "output": good + scrap, "good": good,
-                             "scrap": scrap,
-                             "operator": self.operators[len(self.reports) % len(self.operators)]})  # fmt: skip  # noqa: E501
+        self.reports.append(
+            {
+                "report_id": rid,
+                "wo_no": o["wo_no"],
+                "day": day,
+                "line": o["line"],
+                "sku": o["sku"],
+                "output": good + scrap,
+                "good": good,
+                "scrap": scrap,
+                "operator": self.operators[len(self.reports) % len(self.operators)],
+            }
+        )
         output = good + scrap
         sample = min(output, 5 + output // 50)
         defects = min(sample, round(sample * scrap / output + rng.random() * 0.5)) if output else 0
         ts = cal.START_TS + day * 86400 + rng.randrange(14 * 3600, 17 * 3600)
-        self.inspections.append({
-            "inspection_id": f"PQC{len(self.inspections) + 1:06d}", "type": "PQC",
-            "ref_no": rid, "sku": o["sku"], "inspected_at": cal.fmt(ts), "lot_qty": output,
-            "sample_size": sample, "defect_qty": defects,
-            "result": "fail" if sample and defects / sample > 0.1 else "pass",
-            "defect_type": rng.choice(("跑线", "漏液", "色差", "封口不良")) if defects else "",
-            "inspector": self.inspectors[len(self.inspections) % len(self.inspectors)],
-        })  # fmt: skip
+        self.inspections.append(
+            {
+                "inspection_id": f"PQC{len(self.inspections) + 1:06d}",
+                "type": "PQC",
+                "ref_no": rid,
+                "sku": o["sku"],
+                "inspected_at": cal.fmt(ts),
+                "lot_qty": output,
+                "sample_size": sample,
+                "defect_qty": defects,
+                "result": "fail" if sample and defects / sample > 0.1 else "pass",
+                "defect_type": rng.choice(("跑线", "漏液", "色差", "封口不良")) if defects else "",
+                "inspector": self.inspectors[len(self.inspections) % len(self.inspectors)],
+            }
+        )
 
     def write(self, manifest: Manifest) -> dict:
         rows = []
@@ -97,20 +134,72 @@ class Workshop:
                 status = "released"
             status_count[status] = status_count.get(status, 0) + 1
             done = status == "completed"
-            rows.append([o["wo_no"], o["sku"], o["line"], o["qty"], o["good"], o["scrap"],
-                         cal.day_str(o["planned_start"]), cal.day_str(o["planned_end"]),
-                         cal.day_str(o["actual_start"]) if o["reported_days"] else "",
-                         cal.day_str(o["last_day"]) if done else "", status, "WH01"])  # fmt: skip
-        write_csv(manifest, "production/work_orders.csv",
-                  ["wo_no", "sku", "line", "planned_qty", "good_qty", "scrap_qty",
-                   "planned_start", "planned_end", "actual_start", "actual_end", "status",
-                   "warehouse"], rows)  # fmt: skip
-        write_csv(manifest, "production/production_reports.csv",
-                  ["report_id", "wo_no", "report_date", "line", "shift", "sku", "output_qty",
-                   "good_qty", "scrap_qty", "operator"],
-                  [[r["report_id"], r["wo_no"], cal.day_str(r["day"]), r["line"], "白班",
-                    r["sku"], r["output"], r["good"], r["scrap"], r["operator"]]
-                   for r in self.reports])  # fmt: skip
+            rows.append(
+                [
+                    o["wo_no"],
+                    o["sku"],
+                    o["line"],
+                    o["qty"],
+                    o["good"],
+                    o["scrap"],
+                    cal.day_str(o["planned_start"]),
+                    cal.day_str(o["planned_end"]),
+                    cal.day_str(o["actual_start"]) if o["reported_days"] else "",
+                    cal.day_str(o["last_day"]) if done else "",
+                    status,
+                    "WH01",
+                ]
+            )
+        write_csv(
+            manifest,
+            "production/work_orders.csv",
+            [
+                "wo_no",
+                "sku",
+                "line",
+                "planned_qty",
+                "good_qty",
+                "scrap_qty",
+                "planned_start",
+                "planned_end",
+                "actual_start",
+                "actual_end",
+                "status",
+                "warehouse",
+            ],
+            rows,
+        )
+        write_csv(
+            manifest,
+            "production/production_reports.csv",
+            [
+                "report_id",
+                "wo_no",
+                "report_date",
+                "line",
+                "shift",
+                "sku",
+                "output_qty",
+                "good_qty",
+                "scrap_qty",
+                "operator",
+            ],
+            [
+                [
+                    r["report_id"],
+                    r["wo_no"],
+                    cal.day_str(r["day"]),
+                    r["line"],
+                    "白班",
+                    r["sku"],
+                    r["output"],
+                    r["good"],
+                    r["scrap"],
+                    r["operator"],
+                ]
+                for r in self.reports
+            ],
+        )
         good = sum(r["good"] for r in self.reports)
         output = sum(r["output"] for r in self.reports)
         by_line = {}

@@ -17,8 +17,9 @@ KINDS = {
 }
 
 
-def write_projects(manifest: Manifest, seed: int, scale: int, owners: list[str],
-                   assignees: list[str]) -> dict:  # fmt: skip
+def write_projects(
+    manifest: Manifest, seed: int, scale: int, owners: list[str], assignees: list[str]
+) -> dict:
     rng = random.Random(f"{seed}:projects")
     n = min(80, max(20, scale // 2500))
     projects, tasks = [], []
@@ -47,9 +48,20 @@ def write_projects(manifest: Manifest, seed: int, scale: int, owners: list[str],
                 prog = min(95, round(100 * (cal.DAYS - 1 - a_start) / (a_end - a_start + 1)))
             else:
                 st, a_s, a_e, prog = "已完成", cal.day_str(a_start), cal.day_str(a_end), 100
-            t_rows.append([f"T{k + 1:04d}{t:02d}", f"PRJ{k + 1:04d}", name,
-                           assignees[rng.randrange(len(assignees))] if assignees else "",
-                           _d(p_start), _d(p_end), a_s, a_e, st, prog])  # fmt: skip
+            t_rows.append(
+                [
+                    f"T{k + 1:04d}{t:02d}",
+                    f"PRJ{k + 1:04d}",
+                    name,
+                    assignees[rng.randrange(len(assignees))] if assignees else "",
+                    _d(p_start),
+                    _d(p_end),
+                    a_s,
+                    a_e,
+                    st,
+                    prog,
+                ]
+            )
         tasks.extend(t_rows)
         p_end = day - 1
         done = all(r[8] == "已完成" for r in t_rows)
@@ -61,15 +73,56 @@ def write_projects(manifest: Manifest, seed: int, scale: int, owners: list[str],
             slips.append((actual - 1) - p_end)
         budget = rng.choice((5, 8, 10, 20, 30, 50, 80)) * 10000
         cost = round(budget * rng.uniform(0.8, 1.35), 2) if started else 0
-        projects.append([f"PRJ{k + 1:04d}", f"{kind}-{k + 1:02d}", kind,
-                         owners[rng.randrange(len(owners))] if owners else "", _d(start),
-                         _d(p_end), t_rows[0][6], a_end, st, f"{budget:.2f}", f"{cost:.2f}"])  # fmt: skip  # noqa: E501
-    write_csv(manifest, "projects/projects.csv",
-              ["project_id", "name", "type", "owner", "planned_start", "planned_end",
-               "actual_start", "actual_end", "status", "budget", "actual_cost"], projects)  # fmt: skip  # noqa: E501
-    write_csv(manifest, "projects/tasks.csv",
-              ["task_id", "project_id", "name", "assignee", "planned_start", "planned_end",
-               "actual_start", "actual_end", "status", "progress"], tasks)  # fmt: skip
+        projects.append(
+            [
+                f"PRJ{k + 1:04d}",
+                f"{kind}-{k + 1:02d}",
+                kind,
+                owners[rng.randrange(len(owners))] if owners else "",
+                _d(start),
+                _d(p_end),
+                t_rows[0][6],
+                a_end,
+                st,
+                f"{budget:.2f}",
+                f"{cost:.2f}",
+            ]
+        )
+    write_csv(
+        manifest,
+        "projects/projects.csv",
+        [
+            "project_id",
+            "name",
+            "type",
+            "owner",
+            "planned_start",
+            "planned_end",
+            "actual_start",
+            "actual_end",
+            "status",
+            "budget",
+            "actual_cost",
+        ],
+        projects,
+    )
+    write_csv(
+        manifest,
+        "projects/tasks.csv",
+        [
+            "task_id",
+            "project_id",
+            "name",
+            "assignee",
+            "planned_start",
+            "planned_end",
+            "actual_start",
+            "actual_end",
+            "status",
+            "progress",
+        ],
+        tasks,
+    )
     return {
         "projects": len(projects),
         "tasks": len(tasks),

@@ -82,9 +82,9 @@ finance
     overdue amount at the end, late-payer accounts seen), AP (invoices, status counts).
     ``revenue_tie``: per channel and month {gl_gross, order_revenue, malformed, difference};
     the documented tolerance is: gl_gross − order_revenue == malformed exactly (0 for the API
-    channels; the books hold the sales whose export rows were garbled), and |difference| ≤
-    1 % of gl_gross. 6001.0x × 1.13 equals gl_gross within 0.01 × 1.13 per voucher (VAT
-    rounding).
+    channels; the books hold the sales whose export rows were garbled), which is well under
+    1 % of a channel's yearly revenue at the default scale (a single small month can be
+    more). 6001.0x × 1.13 equals gl_gross within 0.01 × 1.13 per voucher (VAT rounding).
 projects
     projects, tasks, status counts, mean slip of completed projects.
 """
@@ -96,5 +96,6 @@ from pathlib import Path
 
 
 def write_truth(path: Path, truth: dict) -> None:
-    path.write_text(json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=False) + "\n",
-                    encoding="utf-8")  # fmt: skip
+    path.write_text(
+        json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=False) + "\n", encoding="utf-8"
+    )

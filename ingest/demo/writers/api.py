@@ -20,8 +20,14 @@ class OrderApiWriter:
     channel = ""
     rel = ""
 
-    def __init__(self, manifest: Manifest, seed: int, expected_orders: int,
-                 products: list[Product], people: People):  # fmt: skip
+    def __init__(
+        self,
+        manifest: Manifest,
+        seed: int,
+        expected_orders: int,
+        products: list[Product],
+        people: People,
+    ):
         self.out = VersionsJsonl(manifest, self.rel)
         self.rng = random.Random(f"{seed}:duplicates:{self.channel}")
         self.products = products

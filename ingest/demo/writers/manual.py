@@ -22,16 +22,38 @@ from .common import Manifest
 
 REL = "manual/manual_orders.xlsx"
 SHEET = "订单明细"
-HEADER = ["订单号", "下单日期", "客户编码", "客户名称", "联系人", "联系电话", "收货省份",
-          "收货城市", "商品编码", "商品名称", "数量", "单价", "折扣额", "金额", "销售员",
-          "付款方式", "备注"]  # fmt: skip
+HEADER = [
+    "订单号",
+    "下单日期",
+    "客户编码",
+    "客户名称",
+    "联系人",
+    "联系电话",
+    "收货省份",
+    "收货城市",
+    "商品编码",
+    "商品名称",
+    "数量",
+    "单价",
+    "折扣额",
+    "金额",
+    "销售员",
+    "付款方式",
+    "备注",
+]
 MALFORMED_RATE = 0.02
 FIXED_TIME = datetime(2026, 11, 1, 0, 0, 0)
 
 
 class ManualWriter:
-    def __init__(self, manifest: Manifest, seed: int, products: list[Product], people: People,
-                 sales_reps: list[str]):  # fmt: skip
+    def __init__(
+        self,
+        manifest: Manifest,
+        seed: int,
+        products: list[Product],
+        people: People,
+        sales_reps: list[str],
+    ):
         self.manifest = manifest
         self.rng = random.Random(f"{seed}:manual-excel")
         self.products = products
@@ -60,9 +82,25 @@ class ManualWriter:
         for p, qty, price, d in o.lines:
             prod = self.products[p]
             amount = qty * price - d
-            cells = [o.order_id, created, acc.code, acc.name, contact, phone, acc.province,
-                     acc.city, prod.sku, prod.name, qty, price / 100, d / 100, amount / 100, rep,
-                     pay, ""]  # fmt: skip
+            cells = [
+                o.order_id,
+                created,
+                acc.code,
+                acc.name,
+                contact,
+                phone,
+                acc.province,
+                acc.city,
+                prod.sku,
+                prod.name,
+                qty,
+                price / 100,
+                d / 100,
+                amount / 100,
+                rep,
+                pay,
+                "",
+            ]
             self.row += 1
             reason = None
             if rng.random() < MALFORMED_RATE:
@@ -79,8 +117,9 @@ class ManualWriter:
                     reason = f"下单日期 '{cells[1]}' is not a date"
             self.ws.append(cells)
             if reason:
-                self.malformed.append({"file": REL, "sheet": SHEET, "row": self.row,
-                                       "reason": reason})  # fmt: skip
+                self.malformed.append(
+                    {"file": REL, "sheet": SHEET, "row": self.row, "reason": reason}
+                )
                 self.malformed_net[month] += amount
             else:
                 self.valid_rows += 1

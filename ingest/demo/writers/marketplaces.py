@@ -239,8 +239,10 @@ class DouyinWriter(OrderApiWriter):
                     "out_sku_id": code_,
                     "out_product_id": code_[:6],
                     "product_name": f"{catalog.BRAND}{prod.name.split(' ')[0]}",
-                    "spec": [{"name": "颜色", "value": prod.color},
-                             {"name": "规格", "value": prod.spec}],  # fmt: skip
+                    "spec": [
+                        {"name": "颜色", "value": prod.color},
+                        {"name": "规格", "value": prod.spec},
+                    ],
                     "item_num": qty,
                     "origin_amount": price,
                     "sum_amount": price * qty,
@@ -275,18 +277,26 @@ class DouyinWriter(OrderApiWriter):
             "post_tel": format_phone(people.phone(o.person), "douyin"),
             "post_addr": {
                 "province": {"name": prov, "id": f"{pidx + 11:02d}"},
-                "city": {"name": o.city + ("" if o.city == prov else "市"),
-                         "id": f"{pidx + 11:02d}01"},  # fmt: skip
+                "city": {
+                    "name": o.city + ("" if o.city == prov else "市"),
+                    "id": f"{pidx + 11:02d}01",
+                },
                 "town": {"name": district, "id": f"{pidx + 11:02d}0101"},
                 "street": {"name": "", "id": ""},
                 "detail": detail,
             },
             "logistics_info": (
-                [{"tracking_no": f"SF{o.order_id[-12:]}", "company": "shunfeng",
-                  "company_name": "顺丰速运", "ship_time": u(o.shipped)}]
+                [
+                    {
+                        "tracking_no": f"SF{o.order_id[-12:]}",
+                        "company": "shunfeng",
+                        "company_name": "顺丰速运",
+                        "ship_time": u(o.shipped),
+                    }
+                ]
                 if o.shipped is not None and o.shipped <= ts
                 else []
-            ),  # fmt: skip
+            ),
             "sku_order_list": lines,
         }
         return rec

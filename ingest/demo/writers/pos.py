@@ -21,9 +21,23 @@ from ..customers import People, format_phone
 from ..orders import Order
 from .common import Manifest, to_yuan
 
-HEADER = ["Date", "Time", "Store", "Terminal", "Transaction ID", "SKU", "Item", "Qty", "Price",
-          "Gross Sales", "Discounts", "Net Sales", "Event Type", "Payment Method",
-          "Customer Phone"]  # fmt: skip
+HEADER = [
+    "Date",
+    "Time",
+    "Store",
+    "Terminal",
+    "Transaction ID",
+    "SKU",
+    "Item",
+    "Qty",
+    "Price",
+    "Gross Sales",
+    "Discounts",
+    "Net Sales",
+    "Event Type",
+    "Payment Method",
+    "Customer Phone",
+]
 DRIFT_COLUMN = "Member Level"
 SCHEMA_DRIFT_DATE = date(2026, 3, 16)
 DRIFT_DAY = (SCHEMA_DRIFT_DATE - cal.START).days
@@ -114,9 +128,12 @@ class PosWriter:
         w = csv.writer(buf, lineterminator="\r\n")
         line_no = 0
         if preamble:
-            for cells in (["门店名称", store.name], ["门店编号", store.code],
-                          ["统计区间", f"{ds} 00:00:00 ~ {ds} 23:59:59"],
-                          ["导出时间", f"{cal.day_str(day + 1)} 00:{5 + day % 50:02d}:13"]):  # fmt: skip
+            for cells in (
+                ["门店名称", store.name],
+                ["门店编号", store.code],
+                ["统计区间", f"{ds} 00:00:00 ~ {ds} 23:59:59"],
+                ["导出时间", f"{cal.day_str(day + 1)} 00:{5 + day % 50:02d}:13"],
+            ):
                 w.writerow(cells)
                 line_no += 1
         w.writerow(header)
@@ -127,10 +144,23 @@ class PosWriter:
             prod: Product = self.products[p]
             gross = qty * price
             net = gross - d
-            cells = [ds, cal.hms(ts), store.code, terminal, txn, prod.barcode, prod.name,
-                     str(qty), _money(price, symbol, thousands), _money(gross, symbol, thousands),
-                     _money(-d, symbol, thousands), _money(net, symbol, thousands), event, method,
-                     phone]  # fmt: skip
+            cells = [
+                ds,
+                cal.hms(ts),
+                store.code,
+                terminal,
+                txn,
+                prod.barcode,
+                prod.name,
+                str(qty),
+                _money(price, symbol, thousands),
+                _money(gross, symbol, thousands),
+                _money(-d, symbol, thousands),
+                _money(net, symbol, thousands),
+                event,
+                method,
+                phone,
+            ]
             if drift:
                 cells.append(level)
             tot_qty += qty
@@ -169,9 +199,23 @@ class PosWriter:
                 self.refunds[month] -= net
         if preamble:
             summary = "合计" if store.encoding == "gbk" else "Summary"
-            cells = [summary, "", "", "", "", "", "", str(tot_qty), "",
-                     _money(tot_gross, symbol, thousands), _money(-tot_disc, symbol, thousands),
-                     _money(tot_gross - tot_disc, symbol, thousands), "", "", ""]  # fmt: skip
+            cells = [
+                summary,
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                str(tot_qty),
+                "",
+                _money(tot_gross, symbol, thousands),
+                _money(-tot_disc, symbol, thousands),
+                _money(tot_gross - tot_disc, symbol, thousands),
+                "",
+                "",
+                "",
+            ]
             if drift:
                 cells.append("")
             w.writerow(cells)

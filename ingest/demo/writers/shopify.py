@@ -59,8 +59,9 @@ class ShopifyWriter(OrderApiWriter):
             "total_line_items_price": yuan(goods),
             "total_discounts": yuan(disc),
             "subtotal_price": yuan(net),
-            "total_shipping_price_set": {"shop_money": {"amount": yuan(post),
-                                                         "currency_code": "CNY"}},  # fmt: skip
+            "total_shipping_price_set": {
+                "shop_money": {"amount": yuan(post), "currency_code": "CNY"}
+            },
             "total_tax": yuan(_tax(net)),
             "total_price": yuan(net + post),
             "source_name": "web",
@@ -111,8 +112,14 @@ class ShopifyWriter(OrderApiWriter):
                     "id": 9_100_000_000_000 + oid % 100_000_000_000,
                     "created_at": cal.fmt_iso(ts),
                     "note": "退货退款" if o.shipped is not None else "未发货退款",
-                    "transactions": [{"kind": "refund", "status": "success",
-                                      "amount": yuan(net + post), "currency": "CNY"}],
+                    "transactions": [
+                        {
+                            "kind": "refund",
+                            "status": "success",
+                            "amount": yuan(net + post),
+                            "currency": "CNY",
+                        }
+                    ],
                 }
-            )  # fmt: skip
+            )
         return rec
