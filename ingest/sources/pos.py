@@ -129,7 +129,7 @@ def parse_text(text: str, name: str, encoding: str) -> ParsedFile:
     typed = con.sql(
         f"""
         SELECT
-            COALESCE(TRY_CAST(strptime(trim(sales_date), ['%Y-%m-%d', '%Y/%m/%d']) AS DATE), NULL)
+            COALESCE(CAST(try_strptime(trim(sales_date), ['%Y-%m-%d', '%Y/%m/%d']) AS DATE), NULL)
                 AS sales_date,
             {"NULLIF(trim(sales_time), '')" if "sales_time" in names else "NULL"} AS sales_time,
             NULLIF(trim(store_code), '') AS store_code,
@@ -152,7 +152,7 @@ def parse_text(text: str, name: str, encoding: str) -> ParsedFile:
             '{encoding}' AS source_encoding,
             {"".join(f'NULLIF(trim("{c}"), {chr(39)}{chr(39)}) AS "{c}", ' for c in extra)}
             concat_ws('; ',
-                CASE WHEN TRY_CAST(strptime(trim(sales_date), ['%Y-%m-%d', '%Y/%m/%d']) AS DATE)
+                CASE WHEN CAST(try_strptime(trim(sales_date), ['%Y-%m-%d', '%Y/%m/%d']) AS DATE)
                      IS NULL THEN 'Date ''' || sales_date || ''' is not a date' END,
                 CASE WHEN NULLIF(trim(transaction_id), '') IS NULL
                      THEN 'Transaction ID is empty' END,
