@@ -24,7 +24,9 @@ def _ingest_asset(stream_name: str, source: str) -> dg.AssetsDefinition:
     def _asset(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
         settings = lake.settings()
         stream = streams_for(settings, [stream_name])[0]
-        result = run_stream(lake.lake(), stream)
+        target = lake.lake()
+        target.init()  # idempotent: a first run on a new machine creates the lake
+        result = run_stream(target, stream)
         context.log.info(
             f"{stream_name}: {result.rows_landed} rows landed, {result.rows_quarantined} "
             f"quarantined in {result.batches} batches ({result.batches_skipped} already landed)"
