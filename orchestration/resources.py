@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 from dagster_dbt import DbtCliResource
 
-from pipelines.constants import DBT_PROJECT_DIR
+from pipelines.constants import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from pipelines.resources import LakeResource
 
 
@@ -18,8 +16,7 @@ def _local() -> dict[str, object]:
         "dbt": DbtCliResource(
             project_dir=str(DBT_PROJECT_DIR),
             profiles_dir=str(DBT_PROJECT_DIR),
-            # the dbt of this venv, whether or not the venv is on PATH
-            dbt_executable=str(Path(sys.executable).parent / "dbt"),
+            dbt_executable=DBT_EXECUTABLE,
         ),
     }
 

@@ -1,5 +1,6 @@
 """Names shared by the asset modules."""
 
+import sys
 from pathlib import Path
 
 INGEST_GROUP = "ingest"
@@ -9,3 +10,5 @@ LAKE_POOL = "lake"
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "models"
+# the dbt of this venv, whether or not the venv is on PATH
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")

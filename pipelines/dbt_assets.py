@@ -7,13 +7,17 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from pipelines.constants import DBT_PROJECT_DIR, LAKE_POOL
+from pipelines.constants import DBT_EXECUTABLE, DBT_PROJECT_DIR, LAKE_POOL
 from pipelines.resources import LakeResource
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 if not dbt_project.manifest_path.exists():
     # a fresh clone has no manifest yet; parsing needs no lake
-    dbt_project.preparer.prepare(dbt_project)
+    DbtCliResource(
+        project_dir=str(DBT_PROJECT_DIR),
+        profiles_dir=str(DBT_PROJECT_DIR),
+        dbt_executable=DBT_EXECUTABLE,
+    ).cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
 
 
 class OpsLakeTranslator(DagsterDbtTranslator):
