@@ -1,35 +1,48 @@
 """Which streams this installation reads, built from the settings.
 
-Each entry is a stream name (its raw table) and a factory. Dagster assets and the
-`opslake ingest` command are generated from this one list.
+Every source module contributes a ``STREAMS`` mapping of stream name (its raw table) to
+(source, factory); the Dagster assets and `opslake ingest` are generated from their union.
+Add a module to ``SOURCE_MODULES`` to add its streams.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from functools import cache
 
 from ingest.core import Stream
-from ingest.sources.app_db import AppRecordsStream
-from ingest.sources.pos import PosSalesStream
 from warehouse.settings import Settings
 
 StreamFactory = Callable[[Settings], Stream]
 
-STREAMS: dict[str, tuple[str, StreamFactory]] = {
-    # name: (source, factory)
-    "pos_sales_lines": ("pos", lambda s: PosSalesStream(s.pos_inbox)),
-    "app_form_records": ("app_db", lambda s: AppRecordsStream(s.app_db)),
-}
+SOURCE_MODULES = (
+    "ingest.sources.pos",
+    "ingest.sources.app_db",
+)
+
+
+@cache
+def all_streams() -> dict[str, tuple[str, StreamFactory]]:
+    streams: dict[str, tuple[str, StreamFactory]] = {}
+    for module_name in SOURCE_MODULES:
+        module = importlib.import_module(module_name)
+        for name, entry in module.STREAMS.items():
+            if name in streams:
+                raise ValueError(f"stream {name} is declared twice (again in {module_name})")
+            streams[name] = entry
+    return streams
 
 
 def sources() -> list[str]:
-    return sorted({source for source, _ in STREAMS.values()})
+    return sorted({source for source, _ in all_streams().values()})
 
 
 def streams_for(settings: Settings, selected: list[str] | None = None) -> list[Stream]:
     """Streams of the selected sources or stream names (all when none are given)."""
+    streams = all_streams()
     if selected:
-        known = set(STREAMS) | set(sources())
+        known = set(streams) | set(sources())
         unknown = [s for s in selected if s not in known]
         if unknown:
             raise KeyError(
@@ -37,6 +50,6 @@ def streams_for(settings: Settings, selected: list[str] | None = None) -> list[S
             )
     return [
         factory(settings)
-        for name, (source, factory) in STREAMS.items()
+        for name, (source, factory) in streams.items()
         if not selected or name in selected or source in selected
     ]

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from ingest.core import run_stream
-from ingest.registry import STREAMS, streams_for
+from ingest.registry import all_streams, streams_for
 from pipelines.constants import INGEST_GROUP, LAKE_POOL
 from pipelines.resources import LakeResource
 
@@ -45,4 +45,4 @@ def _ingest_asset(stream_name: str, source: str) -> dg.AssetsDefinition:
     return _asset
 
 
-ingest_assets = [_ingest_asset(name, source) for name, (source, _) in STREAMS.items()]
+ingest_assets = [_ingest_asset(name, source) for name, (source, _) in all_streams().items()]

@@ -121,3 +121,6 @@ class AppRecordsStream:
             if not isinstance(r["data"], str):
                 r["data"] = json.dumps(r["data"], ensure_ascii=False)
         return rows
+
+
+STREAMS = {"app_form_records": ("app_db", lambda s: AppRecordsStream(s.app_db))}

@@ -239,3 +239,6 @@ class PosSalesStream:
             rejected=rejected,
             parts=[(cid, str(path.relative_to(self.folder))) for cid, path, _ in chunk],
         )
+
+
+STREAMS = {"pos_sales_lines": ("pos", lambda s: PosSalesStream(s.pos_inbox))}
