@@ -80,7 +80,7 @@ down: ## stop exactly what `make up` started
 
 .PHONY: test
 test: setup ## run the whole test suite
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	OPSLAKE_REQUIRE_SUPERSET=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 .PHONY: lint
 lint: venv ## ruff
