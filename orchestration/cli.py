@@ -332,22 +332,21 @@ def services_up(
 def services_urls() -> None:
     """Print where each service answers and the demo logins."""
     s = settings()
-    table = Table("service", "URL", "demo login")
-    table.add_row(
-        "Superset (dashboards)",
-        f"http://{s.host}:{s.superset_port}/",
-        "admin/admin · exec/exec · analyst/analyst",
-    )
-    table.add_row(
-        "Ops app (forms, approvals)",
-        f"http://{s.host}:{s.ops_port}/",
-        "admin/admin · operator/operator",
-    )
-    table.add_row(
-        "Ops API docs", f"http://{s.host}:{s.ops_port}/docs", "token: POST /api/v1/auth/token"
-    )
-    table.add_row("Dagster (pipelines)", f"http://{s.host}:{s.dagster_port}/", "—")
-    out.print(table)
+    base = f"http://{s.host}"
+    # plain lines, not a table: URLs must survive any terminal width and a log file
+    out.print("\nOpsLake is up:", highlight=False)
+    for name, url, login in (
+        (
+            "Superset (dashboards)",
+            f"{base}:{s.superset_port}/",
+            "admin/admin, exec/exec (view only), analyst/analyst",
+        ),
+        ("Ops app (forms, approvals)", f"{base}:{s.ops_port}/", "admin/admin, operator/operator"),
+        ("Ops API (OpenAPI)", f"{base}:{s.ops_port}/docs", "token: POST /api/v1/auth/token"),
+        ("Dagster (pipelines, lineage)", f"{base}:{s.dagster_port}/", "no login"),
+    ):
+        out.print(f"  {name:<30} {url:<32} {login}", highlight=False, soft_wrap=True)
+    out.print("Stop everything with: make down", highlight=False)
 
 
 @services_app.command("down")
