@@ -107,10 +107,14 @@ def test_make_up_twice_then_down(tmp_path: Path) -> None:
         ]
         assert charts
         chart_id = charts[0]["id"]
-        data = httpx.get(
-            f"{superset}/api/v1/chart/{chart_id}/data/", headers=headers, timeout=60
-        ).json()
-        rows = data["result"][0]["data"]
+        response = httpx.get(
+            f"{superset}/api/v1/chart/{chart_id}/data/",
+            params={"force": "true"},
+            headers=headers,
+            timeout=60,
+        )
+        assert response.status_code == 200, response.text
+        rows = response.json()["result"][0]["data"]
         assert rows
         total = sum(
             Decimal(str(v))

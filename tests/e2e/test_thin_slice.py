@@ -75,7 +75,7 @@ def test_pos_files_and_an_ops_form_reach_the_marts_and_the_metric(settings: Sett
                 "SELECT store_code, sum(net_sales) FROM marts.fct_pos_daily_sales GROUP BY 1"
             ).fetchall()
         )
-        form = con.sql(
+        form = con.execute(
             "SELECT form_name, data_json FROM marts.fct_form_submissions WHERE record_id = ?",
             [record_id],
         ).fetchone()

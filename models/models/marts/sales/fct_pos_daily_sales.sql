@@ -30,6 +30,8 @@ final as (
         {{ dbt_utils_surrogate('sales_date', 'store_code') }} as pos_daily_sales_id,
         sales_date,
         store_code,
+        -- the store master (catalog) replaces the code with the store's name once joined in
+        store_code as store_name,
         channel,
         order_count,
         line_count,
