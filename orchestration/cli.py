@@ -30,6 +30,16 @@ lake_app = typer.Typer(
 app.add_typer(demo_app, name="demo")
 app.add_typer(lake_app, name="lake")
 
+
+def _mount_app_commands() -> None:
+    """The ops app's own commands: `opslake audit verify`."""
+    from apps.ops.cli import app as audit_app
+
+    app.add_typer(audit_app, name="audit")
+
+
+_mount_app_commands()
+
 console = Console(stderr=True)
 out = Console()
 F = TypeVar("F", bound=Callable[..., object])

@@ -3,17 +3,24 @@ bootstrap helpers only flush (their caller holds the bootstrap transaction)."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Float, cast, func, select
 from sqlalchemy.orm import Session
 
+from apps.ops import audit
 from apps.ops.core.db import write_transaction
-from apps.ops.core.errors import RecordNotFoundError
+from apps.ops.core.errors import BadFilterError, BadSortError, RecordNotFoundError
 from apps.ops.core.security import hash_password, verify_password
+from apps.ops.forms.lookups import StoreLookups
+from apps.ops.forms.spec import FormSpec
 from apps.ops.forms.store import get_definition, spec_of
 from apps.ops.forms.validation import validate_data
 from apps.ops.models import FormRecord, User, utcnow
+
+if TYPE_CHECKING:
+    from apps.ops.context import OpsContext
 
 DEMO_USERS = (
     # username, password, display name, roles
@@ -68,36 +75,184 @@ def ensure_demo_users(*, session: Session) -> list[str]:
 # records -------------------------------------------------------------------------------------
 
 
-def create_record(
-    *, session: Session, form_name: str, data: dict[str, Any], created_by: str
+def _lookups(session: Session, ctx: OpsContext | None) -> StoreLookups:
+    return StoreLookups(session, ctx.providers if ctx else None)
+
+
+def _now(ctx: OpsContext | None) -> datetime:
+    return ctx.clock.now() if ctx else utcnow()
+
+
+def insert_record(
+    *,
+    session: Session,
+    form_name: str,
+    data: dict[str, Any],
+    created_by: str,
+    ctx: OpsContext | None = None,
 ) -> FormRecord:
-    """Validate ``data`` against the newest version of the form and store it (commits)."""
-    with write_transaction(session):
-        definition = get_definition(session, form_name)
-        clean = validate_data(spec_of(definition), data)
-        now = utcnow()
-        record = FormRecord(
-            form_name=definition.name,
-            form_version=definition.version,
-            data=clean,
-            status="submitted",
-            created_by=created_by,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(record)
+    """Validate and insert inside the caller's write transaction: audit, then the form's
+    flow (if it has one) and the rules on "record created"."""
+    definition = get_definition(session, form_name)
+    spec = spec_of(definition)
+    clean = validate_data(spec, data, lookups=_lookups(session, ctx))
+    now = _now(ctx)
+    record = FormRecord(
+        form_name=definition.name,
+        form_version=definition.version,
+        data=clean,
+        status="submitted",
+        created_by=created_by,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(record)
+    session.flush()
+    audit.append(
+        session,
+        actor=created_by,
+        action="record.create",
+        entity="form_record",
+        entity_id=record.id,
+        after=clean,
+        at=now,
+    )
+    if ctx is not None:
+        if spec.flow:
+            ctx.engine.start(session, spec.flow, record, created_by)
+        if ctx.rules is not None:
+            ctx.rules.on_record_created(session, record)
     return record
 
 
+def create_record(
+    *,
+    session: Session,
+    form_name: str,
+    data: dict[str, Any],
+    created_by: str,
+    ctx: OpsContext | None = None,
+) -> FormRecord:
+    """Validate ``data`` against the newest version of the form and store it (commits)."""
+    with write_transaction(session):
+        record = insert_record(
+            session=session, form_name=form_name, data=data, created_by=created_by, ctx=ctx
+        )
+    return record
+
+
+def update_record(
+    *,
+    session: Session,
+    form_name: str,
+    record_id: int,
+    changes: dict[str, Any],
+    actor: str,
+    ctx: OpsContext | None = None,
+) -> FormRecord:
+    """Apply ``changes`` (field -> value) to a record, validated against the record's own
+    form version; audit before/after and run the "updated"/"field changed" rules."""
+    with write_transaction(session):
+        record = get_record(session=session, form_name=form_name, record_id=record_id)
+        spec = spec_of(get_definition(session, form_name, record.form_version))
+        before = dict(record.data)
+        merged = {**before, **changes}
+        clean = validate_data(spec, merged, lookups=_lookups(session, ctx), record_id=record.id)
+        if clean != before:
+            record.data = clean
+            record.updated_at = _now(ctx)
+            session.flush()
+            audit.append(
+                session,
+                actor=actor,
+                action="record.update",
+                entity="form_record",
+                entity_id=record.id,
+                before=before,
+                after=clean,
+            )
+            if ctx is not None and ctx.rules is not None:
+                ctx.rules.on_record_updated(session, record, before)
+    return record
+
+
+SORTABLE = {
+    "id": FormRecord.id,
+    "created_at": FormRecord.created_at,
+    "updated_at": FormRecord.updated_at,
+    "status": FormRecord.status,
+    "created_by": FormRecord.created_by,
+}
+OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "contains")
+
+
+def _filter_clause(spec: FormSpec, text_filter: str) -> ColumnElement[bool]:
+    """``field:op:value``, e.g. ``urgency:eq:urgent``, ``amount:ge:5000``."""
+    parts = text_filter.split(":", 2)
+    if len(parts) != 3 or parts[1] not in OPERATORS:
+        raise BadFilterError(value=text_filter, operators=", ".join(OPERATORS))
+    name, op, value = parts
+    if name in SORTABLE:
+        column: Any = SORTABLE[name]
+        operand: Any = value
+    elif spec.field(name) is not None:
+        field = spec.field(name)
+        numeric = getattr(field, "type", "") in ("number", "money") or (
+            getattr(field, "type", "") == "formula" and field.result in ("number", "money")
+        )
+        if numeric and op != "contains":
+            try:
+                operand = float(value)
+            except ValueError:
+                raise BadFilterError(value=text_filter, operators=", ".join(OPERATORS)) from None
+            column = cast(FormRecord.data[name].as_string(), Float)
+        else:
+            column, operand = FormRecord.data[name].as_string(), value
+    else:
+        raise BadFilterError(value=text_filter, operators=", ".join(OPERATORS))
+    if op == "contains":
+        return column.contains(str(operand), autoescape=True)
+    return {
+        "eq": column == operand,
+        "ne": column != operand,
+        "lt": column < operand,
+        "le": column <= operand,
+        "gt": column > operand,
+        "ge": column >= operand,
+    }[op]
+
+
 def list_records(
-    *, session: Session, form_name: str, limit: int, offset: int
+    *,
+    session: Session,
+    form_name: str,
+    limit: int,
+    offset: int,
+    filters: list[str] | None = None,
+    sort: str | None = None,
+    scope: ColumnElement[bool] | None = None,
 ) -> tuple[list[FormRecord], int]:
-    """A page of the form's records, newest first, and the total count."""
-    get_definition(session, form_name)  # 404 for an unknown form
-    where = FormRecord.form_name == form_name
-    count = session.scalar(select(func.count()).select_from(FormRecord).where(where)) or 0
+    """A page of the form's records (newest first unless ``sort``), and the total count."""
+    spec = spec_of(get_definition(session, form_name))  # 404 for an unknown form
+    where = [FormRecord.form_name == form_name]
+    where += [_filter_clause(spec, f) for f in filters or []]
+    if scope is not None:
+        where.append(scope)
+    count = session.scalar(select(func.count()).select_from(FormRecord).where(*where)) or 0
+    order: list[Any] = [FormRecord.id.desc()]
+    if sort:
+        key = sort.lstrip("-")
+        if key in SORTABLE:
+            column: Any = SORTABLE[key]
+        elif spec.field(key) is not None:
+            column = FormRecord.data[key].as_string()
+            if getattr(spec.field(key), "type", "") in ("number", "money", "formula"):
+                column = cast(FormRecord.data[key].as_string(), Float)
+        else:
+            raise BadSortError(value=sort)
+        order = [column.desc() if sort.startswith("-") else column.asc(), FormRecord.id.asc()]
     rows = session.scalars(
-        select(FormRecord).where(where).order_by(FormRecord.id.desc()).limit(limit).offset(offset)
+        select(FormRecord).where(*where).order_by(*order).limit(limit).offset(offset)
     )
     return list(rows), count
 

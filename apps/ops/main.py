@@ -6,6 +6,8 @@ new version) and, in development, creates the demo users admin/admin and operato
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,11 +19,21 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from apps.ops.api.main import api_router
+from apps.ops.context import OpsContext, typed_values
+from apps.ops.core.clock import Clock, SystemClock
 from apps.ops.core.config import OpsSettings, as_ops_settings
 from apps.ops.core.db import locked_transaction, make_engine, make_sessionmaker, migrate
+from apps.ops.core.ratelimit import LoginLimiter
 from apps.ops.crud import ensure_demo_users
+from apps.ops.flows.loader import read_flows
 from apps.ops.forms.loader import load_definitions
+from apps.ops.forms.providers import load_providers
 from apps.ops.handlers import register_exception_handlers
+from apps.ops.org.seed import seed_org
+from apps.ops.rules.channels import SmtpConfig
+from apps.ops.rules.engine import RuleEngine
+from apps.ops.rules.loader import read_rules
+from apps.ops.scheduler import run_forever
 from apps.ops.web.routes import router as web_router
 from warehouse.settings import Settings
 
@@ -38,18 +50,57 @@ def bootstrap(engine: Engine, settings: OpsSettings) -> None:
         if settings.seed_demo_users:
             for username in ensure_demo_users(session=session):
                 log.warning("created demo user %r (password = username)", username)
+            seed_org(session)
         session.flush()
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def build_context(settings: OpsSettings, clock: Clock | None = None) -> OpsContext:
+    """Read flows, rules and providers (all configuration) into the engines' context."""
+    clock = clock or SystemClock()
+    ctx = OpsContext(
+        clock=clock,
+        flows=read_flows(settings.flows_dir),
+        providers=load_providers(settings.providers_file),
+    )
+
+    def lake_reader() -> object:
+        from warehouse.lake import Lake
+
+        return Lake.from_settings(settings).reader()
+
+    ctx.rules = RuleEngine(read_rules(settings.rules_dir), clock.now, lake_reader)
+    ctx.rules.typed_values = typed_values
+    return ctx
+
+
+def smtp_config(settings: OpsSettings) -> SmtpConfig:
+    return SmtpConfig(settings.smtp_host, settings.smtp_port, settings.smtp_sender)
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = as_ops_settings(settings)
     settings.check_secrets()
     engine = make_engine(settings.app_db)
+    ctx = build_context(settings, clock)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         bootstrap(engine, settings)
+        task = None
+        if settings.scheduler_interval_seconds > 0:
+            task = asyncio.create_task(
+                run_forever(
+                    app.state.sessionmaker,
+                    ctx,
+                    smtp_config(settings),
+                    settings.scheduler_interval_seconds,
+                )
+            )
         yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         engine.dispose()
 
     app = FastAPI(
@@ -61,6 +112,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.ops = ctx
+    app.state.login_limiter = LoginLimiter(
+        settings.login_max_failures, settings.login_window_seconds
+    )
+    app.state.smtp = smtp_config(settings)
     register_exception_handlers(app)
 
     @app.get("/healthz", tags=["health"])

@@ -14,11 +14,14 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Dialect,
+    ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -115,7 +118,180 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(100), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(Text)
-    # Role names, e.g. ["admin"]; becomes a roles table when permissions arrive.
+    # Role names, e.g. ["admin", "finance_director"]; what a role may do is in the form
+    # definitions (permissions) and flow definitions (assignees).
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id"), nullable=True, default=None
+    )
+    email: Mapped[str | None] = mapped_column(String(200), nullable=True, default=None)
+
+
+class Department(Base):
+    """A node of the organisation tree; its head approves for the people below it."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), nullable=True)
+    head_username: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class FlowInstance(Base):
+    """One run of an approval flow over one record. ``definition`` is a snapshot of the flow
+    as it was started: a changed flow file never changes running instances."""
+
+    __tablename__ = "flow_instances"
+    __table_args__ = (Index("ix_flow_instances_record_id", "record_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flow_name: Mapped[str] = mapped_column(String(100))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    record_id: Mapped[int] = mapped_column(ForeignKey("form_records.id"))
+    status: Mapped[str] = mapped_column(String(32), default="running")
+    current_node: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    started_by: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class FlowTask(Base):
+    """A to-do of one person at one node (or a cc notice). ``round`` counts the visits of
+    the node: a return to it opens a new round."""
+
+    __tablename__ = "flow_tasks"
+    __table_args__ = (
+        Index("ix_flow_tasks_assignee_status", "assignee", "status"),
+        Index("ix_flow_tasks_instance_id", "instance_id", "node_id"),
+        Index("ix_flow_tasks_due_at", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("flow_instances.id"))
+    node_id: Mapped[str] = mapped_column(String(100))
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    kind: Mapped[str] = mapped_column(String(16), default="approve")  # approve | cc
+    assignee: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(32), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    timeout_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    acted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    acted_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class FlowEvent(Base):
+    """The trail of an instance: every start, action, timeout and node change, in order."""
+
+    __tablename__ = "flow_events"
+    __table_args__ = (Index("ix_flow_events_instance_id", "instance_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("flow_instances.id"))
+    task_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    node_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(32))
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RuleSchedule(Base):
+    """When a scheduled (or polled) rule is next due; survives restarts."""
+
+    __tablename__ = "rule_schedules"
+
+    rule_name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    next_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RuleFiring(Base):
+    """One firing of a rule for one cause. The unique (rule, cause) key makes a second
+    firing for the same cause a no-op."""
+
+    __tablename__ = "rule_firings"
+    __table_args__ = (UniqueConstraint("rule_name", "cause_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_name: Mapped[str] = mapped_column(String(100))
+    cause_key: Mapped[str] = mapped_column(String(300))
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    outcome: Mapped[str] = mapped_column(String(32))  # queued | skipped | condition_error
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboxItem(Base):
+    """One action of a firing, delivered after the firing committed; retried with backoff
+    and marked failed (and reported) after the last attempt, never dropped."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("firing_id", "position"),
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    firing_id: Mapped[int] = mapped_column(ForeignKey("rule_firings.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|done|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Notification(Base):
+    """An in-app message to one user (flow to-dos, cc, reminders, rule notices)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_username", "username", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Attachment(Base):
+    """An uploaded file; attachment fields hold the ids."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """Append-only log of every write, hash-chained: ``hash`` = sha256 of the previous
+    entry's hash and this entry's content (see :mod:`apps.ops.audit`)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids of deleted rows are never reused
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    entity: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[str] = mapped_column(String(100))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

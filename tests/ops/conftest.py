@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import uuid
 import warnings
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,7 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from apps.ops.core import security
+from apps.ops.core.clock import ManualClock
 from apps.ops.core.config import BUILTIN_FORMS_DIR, OpsSettings
 from apps.ops.main import create_app
 
@@ -62,6 +66,8 @@ def make_settings(tmp_path: Path, forms_dir: Path) -> Callable[..., OpsSettings]
             "environment": "development",
             "seed_demo_users": True,
             "secret_key": "test-secret-key-that-is-long-enough-0123456789",
+            "scheduler_interval_seconds": 0,  # tests tick the scheduler themselves
+            "rules_dir": tmp_path / "no-rules",
             **overrides,
         }
         return OpsSettings(_env_file=None, **values)
@@ -113,3 +119,82 @@ def csrf_of(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
     assert match, "page has no CSRF token"
     return match.group(1)
+
+
+# engines ------------------------------------------------------------------------------------
+
+PG_ADMIN_URLS = [
+    os.environ.get("OPSLAKE_TEST_PG_ADMIN_URL", ""),
+    "postgresql://postgres@127.0.0.1:5432/test",
+    "postgresql://root@127.0.0.1:5432/test",
+]
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    psycopg = pytest.importorskip("psycopg")
+    problems = []
+    for url in filter(None, PG_ADMIN_URLS):
+        try:
+            psycopg.connect(url, autocommit=True, connect_timeout=3).close()
+            return url
+        except psycopg.Error as exc:
+            problems.append(f"{url}: {str(exc).strip().splitlines()[0]}")
+    reason = "PostgreSQL not reachable; tried " + "; ".join(problems)
+    print(reason)
+    pytest.skip(reason)
+
+
+def fresh_pg_database(admin_url: str) -> Iterator[str]:
+    import psycopg
+
+    name = f"opslake_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{admin_url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The app store URL, once on SQLite and once on PostgreSQL (skipped if unreachable)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'engines.db'}"
+    else:
+        yield from fresh_pg_database(request.getfixturevalue("pg_admin_url"))
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def ops_app(make_settings: Callable[..., OpsSettings], clock: ManualClock, db_url: str):
+    """An app (both databases) with a manual clock and the demo organisation."""
+    with TestClient(create_app(make_settings(app_db=db_url), clock=clock)) as test_client:
+        yield test_client
+
+
+def headers_for(client: TestClient, username: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {get_token(client, username)}"}
+
+
+def purchase(amount: str, **extra: Any) -> dict[str, Any]:
+    """A purchase request with one line item worth ``amount``."""
+    return {
+        "title": "办公电脑 Office PCs",
+        "urgency": "normal",
+        "items": [{"item": "PC", "quantity": 1, "unit_price": amount}],
+        **extra,
+    }
+
+
+def tick(client: TestClient) -> Any:
+    from apps.ops.scheduler import tick as run_tick
+
+    app = client.app
+    return run_tick(app.state.sessionmaker, app.state.ops, app.state.smtp)  # type: ignore[attr-defined]

@@ -91,7 +91,7 @@ def test_submit_and_list_on_postgres(make_settings, pg_url):
                 "created_at": "timestamp with time zone",
                 "updated_at": "timestamp with time zone",
             }
-            assert conn.execute(text("SELECT count(*) FROM form_definitions")).scalar() == 1
+            assert conn.execute(text("SELECT count(*) FROM form_definitions")).scalar() == 2
             assert (
                 conn.execute(text("SELECT data->>'note' FROM form_records")).scalar()
                 == (VALID_DATA["note"])

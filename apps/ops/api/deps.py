@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
+from apps.ops.context import OpsContext
 from apps.ops.core.config import OpsSettings
-from apps.ops.core.errors import AuthenticationError, InvalidTokenError
+from apps.ops.core.errors import AuthenticationError, ForbiddenError, InvalidTokenError
 from apps.ops.core.i18n import negotiate_language
 from apps.ops.core.security import ACCESS, read_token
 from apps.ops.crud import get_user_by_username
@@ -48,3 +49,30 @@ def get_current_user(session: SessionDep, settings: SettingsDep, token: TokenDep
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_ops(request: Request) -> OpsContext:
+    return request.app.state.ops
+
+
+OpsDep = Annotated[OpsContext, Depends(get_ops)]
+
+
+def require_admin(user: CurrentUser) -> User:
+    if "admin" not in (user.roles or []):
+        raise ForbiddenError()
+    return user
+
+
+AdminUser = Annotated[User, Depends(require_admin)]
+
+
+def deliver_outbox(request: Request) -> None:
+    """Deliver queued rule actions right after the response (the scheduler retries)."""
+    from apps.ops.rules.outbox import deliver_due
+
+    deliver_due(request.app.state.sessionmaker, request.app.state.ops, request.app.state.smtp)
+
+
+# Ids in paths: bounded, so a huge number is a 422, never a database overflow.
+IdPath = Annotated[int, Path(ge=1, le=2**53 - 1)]

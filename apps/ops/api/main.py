@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Depends
 
 from apps.ops.api.deps import get_current_user
-from apps.ops.api.routes import auth, forms, records
+from apps.ops.api.routes import admin, auth, flows, forms, records
 from apps.ops.schemas import ErrorPublic
 
 API_PREFIX = "/api/v1"
@@ -17,3 +17,5 @@ _authenticated = {
 }
 api_router.include_router(forms.router, **_authenticated)
 api_router.include_router(records.router, **_authenticated)
+api_router.include_router(flows.router, **_authenticated)
+api_router.include_router(admin.router, **_authenticated)

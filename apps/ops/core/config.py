@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SECRET_KEY = "opslake-dev-secret-change-me"
 BUILTIN_FORMS_DIR = Path(__file__).resolve().parent.parent / "forms" / "definitions"
+BUILTIN_FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows" / "definitions"
+BUILTIN_RULES_DIR = Path(__file__).resolve().parent.parent / "rules" / "definitions"
 
 
 class OpsSettings(Settings):
@@ -31,6 +33,24 @@ class OpsSettings(Settings):
     forms_dir: Path = Field(
         default=BUILTIN_FORMS_DIR, description="Folder of form definition YAML files"
     )
+    flows_dir: Path = Field(
+        default=BUILTIN_FLOWS_DIR, description="Folder of flow definition YAML files"
+    )
+    rules_dir: Path = Field(
+        default=BUILTIN_RULES_DIR, description="Folder of rule definition YAML files"
+    )
+    providers_file: Path = Field(
+        default=BUILTIN_FORMS_DIR.parent / "providers.yaml",
+        description="Master-data providers of reference fields",
+    )
+    scheduler_interval_seconds: float = Field(
+        default=5.0, ge=0, description="Poll timeouts, schedules and the outbox; 0 = off"
+    )
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server of e-mail actions")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_sender: str = Field(default="opslake@localhost")
+    login_max_failures: int = Field(default=5, ge=1, description="per user and address")
+    login_window_seconds: int = Field(default=300, ge=1)
     seed_demo_users: bool | None = Field(
         default=None,
         description="Create admin/admin and operator/operator (default: only in development)",

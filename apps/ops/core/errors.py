@@ -114,3 +114,71 @@ class FormValidationError(OpsError):
     def message(self, lang: str) -> str:
         names = list_separator(lang).join(self.label(name, lang) for name in self.errors)
         return translate(self.code, lang, fields=names)
+
+
+class ForbiddenError(OpsError):
+    status_code = 403
+    code = "error.forbidden"
+
+
+class FieldPermissionError(FormValidationError):
+    """Values sent for fields the user may not write."""
+
+    status_code = 403
+    code = "error.field_forbidden"
+
+    def message(self, lang: str) -> str:
+        names = list_separator(lang).join(self.label(name, lang) for name in self.errors)
+        return translate(self.code, lang, fields=names)
+
+
+class ConflictError(OpsError):
+    status_code = 409
+    code = "error.conflict"
+
+
+class FlowNotFoundError(NotFoundError):
+    code = "error.flow_not_found"
+
+
+class TaskNotFoundError(NotFoundError):
+    code = "error.task_not_found"
+
+
+class InstanceNotFoundError(NotFoundError):
+    code = "error.instance_not_found"
+
+
+class TaskNotPendingError(ConflictError):
+    """The task was decided already (by someone else, or a concurrent request)."""
+
+    code = "error.task_not_pending"
+
+
+class FlowStateError(ConflictError):
+    code = "error.flow_state"
+
+
+class NoAssigneeError(OpsError):
+    status_code = 422
+    code = "error.no_assignee"
+
+
+class TooManyAttemptsError(OpsError):
+    status_code = 429
+    code = "error.too_many_attempts"
+
+
+class ImportFileError(OpsError):
+    status_code = 422
+    code = "error.import_file"
+
+
+class BadFilterError(OpsError):
+    status_code = 422
+    code = "error.bad_filter"
+
+
+class BadSortError(OpsError):
+    status_code = 422
+    code = "error.bad_sort"

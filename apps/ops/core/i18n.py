@@ -98,6 +98,110 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Something went wrong on our side; the error has been logged.",
         "zh-CN": "服务器出错，错误已记录。",
     },
+    "error.forbidden": {
+        "en": "You are not allowed to do this.",
+        "zh-CN": "您没有执行此操作的权限。",
+    },
+    "error.field_forbidden": {
+        "en": "You may not change these fields: {fields}.",
+        "zh-CN": "您无权修改以下字段：{fields}。",
+    },
+    "error.conflict": {"en": "This conflicts with the current state.", "zh-CN": "与当前状态冲突。"},
+    "error.flow_not_found": {"en": "There is no flow {name!r}.", "zh-CN": "流程 {name} 不存在。"},
+    "error.task_not_found": {
+        "en": "There is no task {task_id}.",
+        "zh-CN": "待办 {task_id} 不存在。",
+    },
+    "error.instance_not_found": {
+        "en": "There is no flow instance {instance_id}.",
+        "zh-CN": "流程实例 {instance_id} 不存在。",
+    },
+    "error.task_not_pending": {
+        "en": "Task {task_id} has already been handled ({status}).",
+        "zh-CN": "待办 {task_id} 已被处理（{status}）。",
+    },
+    "error.flow_state": {"en": "{reason}", "zh-CN": "{reason}"},
+    "error.no_assignee": {
+        "en": "Nobody can be found to handle step {node!r} of flow {flow!r}.",
+        "zh-CN": "找不到处理流程 {flow} 中步骤 {node} 的人员。",
+    },
+    "error.too_many_attempts": {
+        "en": "Too many failed logins; try again in {seconds} seconds.",
+        "zh-CN": "登录失败次数过多，请 {seconds} 秒后再试。",
+    },
+    "error.bad_filter": {
+        "en": "Filter {value!r} is not understood; write field:operator:value"
+        " with one of {operators}.",
+        "zh-CN": "无法识别筛选条件 {value}；格式为 字段:运算符:值，运算符为 {operators}。",
+    },
+    "error.bad_sort": {"en": "Cannot sort by {value!r}.", "zh-CN": "无法按 {value} 排序。"},
+    "error.import_file": {"en": "{reason}", "zh-CN": "{reason}"},
+    "field.too_few": {
+        "en": "{label} needs at least {min} entries.",
+        "zh-CN": "{label}至少需要 {min} 项。",
+    },
+    "field.too_many": {
+        "en": "{label} allows at most {max} entries.",
+        "zh-CN": "{label}最多 {max} 项。",
+    },
+    "field.too_precise": {
+        "en": "{label} allows at most {scale} decimal places.",
+        "zh-CN": "{label}最多 {scale} 位小数。",
+    },
+    "field.not_date": {
+        "en": "{label} must be a date (YYYY-MM-DD) or date-time (ISO 8601).",
+        "zh-CN": "{label}必须是日期（YYYY-MM-DD）或日期时间（ISO 8601）。",
+    },
+    "field.no_timezone": {
+        "en": "{label} needs a time zone (e.g. +08:00).",
+        "zh-CN": "{label}需要带时区（例如 +08:00）。",
+    },
+    "field.not_reference": {
+        "en": "{label} is not a valid reference.",
+        "zh-CN": "{label}不是有效的引用。",
+    },
+    "field.not_attachment": {
+        "en": "{label} must be a list of attachment ids.",
+        "zh-CN": "{label}必须是附件编号列表。",
+    },
+    "field.not_table": {
+        "en": "{label} must be a list of rows (objects).",
+        "zh-CN": "{label}必须是明细行（对象）的列表。",
+    },
+    "field.not_unique": {
+        "en": "{label}: another record already has this value.",
+        "zh-CN": "{label}已存在相同的值。",
+    },
+    "field.no_such_user": {
+        "en": "{label}: there is no user {value!r}.",
+        "zh-CN": "{label}：用户 {value} 不存在。",
+    },
+    "field.no_such_department": {
+        "en": "{label}: there is no department {value!r}.",
+        "zh-CN": "{label}：部门 {value} 不存在。",
+    },
+    "field.no_such_attachment": {
+        "en": "{label}: there is no attachment {value}.",
+        "zh-CN": "{label}：附件 {value} 不存在。",
+    },
+    "field.no_such_record": {
+        "en": "{label}: there is no record {value}.",
+        "zh-CN": "{label}：记录 {value} 不存在。",
+    },
+    "field.no_such_master": {
+        "en": "{label}: {value!r} is not in the master data.",
+        "zh-CN": "{label}：主数据中没有 {value}。",
+    },
+    "field.master_unavailable": {
+        "en": "{label} cannot be checked right now (master data unavailable).",
+        "zh-CN": "{label}暂时无法校验（主数据不可用）。",
+    },
+    "field.check": {"en": "{label} is not valid.", "zh-CN": "{label}无效。"},
+    "field.read_only": {"en": "You may not set {label}.", "zh-CN": "您无权填写{label}。"},
+    "status.in_approval": {"en": "In approval", "zh-CN": "审批中"},
+    "status.approved": {"en": "Approved", "zh-CN": "已通过"},
+    "status.rejected": {"en": "Rejected", "zh-CN": "已驳回"},
+    "status.withdrawn": {"en": "Withdrawn", "zh-CN": "已撤回"},
     # request fields (pydantic errors we phrase ourselves)
     "request.missing": {"en": "This value is required.", "zh-CN": "缺少此项。"},
     "request.json_invalid": {

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from apps.ops.api.deps import LangDep, SessionDep, SettingsDep
+from apps.ops.api.deps import IdPath, LangDep, SessionDep, SettingsDep
 from apps.ops.core.errors import CsrfError, FormValidationError
 from apps.ops.core.i18n import localize, status_label
 from apps.ops.core.security import SESSION, check_csrf, create_token
@@ -251,7 +251,7 @@ def record_page(
     csrf: CsrfToken,
     lang: LangDep,
     name: str,
-    record_id: int,
+    record_id: IdPath,
     saved: bool = False,
 ) -> Response:
     record = get_record(session=session, form_name=name, record_id=record_id)

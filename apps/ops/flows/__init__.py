@@ -1,0 +1,1 @@
+"""The generic flow engine: approval flows are data (YAML), one engine runs them all."""

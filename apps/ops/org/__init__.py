@@ -1,0 +1,1 @@
+"""The organisation: departments (a tree with heads), users and their roles."""

@@ -1,0 +1,57 @@
+"""Create departments and users from an organisation YAML file (idempotent; development
+and tests). Format::
+
+    departments:
+      - {name: 采购部 Purchasing, head: pm_li, parent: 总经办 Management}
+    users:
+      - {username: buyer_wang, display_name: 王采购, roles: [buyer], department: 采购部 Purchasing,
+         email: wang@example.com}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy.orm import Session
+
+from apps.ops.core.security import hash_password
+from apps.ops.models import Department, User
+from apps.ops.org.tree import department_by_name, user_by_name
+
+DEMO_ORG = Path(__file__).resolve().parent / "demo.yaml"
+
+
+def seed_org(session: Session, path: Path = DEMO_ORG) -> list[str]:
+    """Create what is missing; returns the usernames created (password = username)."""
+    raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for item in raw.get("departments", []):
+        department = department_by_name(session, item["name"])
+        if department is None:
+            department = Department(name=item["name"])
+            session.add(department)
+        parent = department_by_name(session, item["parent"]) if item.get("parent") else None
+        department.parent_id = parent.id if parent else None
+        department.head_username = item.get("head")
+        session.flush()
+    created = []
+    for item in raw.get("users", []):
+        if user_by_name(session, item["username"]) is not None:
+            continue
+        department = (
+            department_by_name(session, item["department"]) if item.get("department") else None
+        )
+        session.add(
+            User(
+                username=item["username"],
+                display_name=item.get("display_name", item["username"]),
+                password_hash=hash_password(item.get("password", item["username"])),
+                roles=list(item.get("roles", [])),
+                department_id=department.id if department else None,
+                email=item.get("email"),
+            )
+        )
+        created.append(item["username"])
+    session.flush()
+    return created
