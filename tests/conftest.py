@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,3 +45,34 @@ def lake(settings: Settings) -> Lake:
     lk = Lake.from_settings(settings)
     lk.init()
     return lk
+
+
+@dataclass(frozen=True)
+class DemoLake:
+    """A small demo company built through the real pipeline, shared by a test session."""
+
+    settings: Settings
+    lake: Lake
+    truth: dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def demo_lake(tmp_path_factory: pytest.TempPathFactory, extension_dir: Path) -> DemoLake:
+    """Generator (scale 2000) → connectors → raw → dbt build, all through Dagster."""
+    from rich.console import Console
+
+    from ingest.demo import generate
+    from orchestration.run import run_job
+
+    home = tmp_path_factory.mktemp("demo-home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OPSLAKE_HOME", str(home))
+        mp.setenv("OPSLAKE_EXTENSION_DIR", str(extension_dir))
+        mp.setenv("DAGSTER_HOME", str(home / "dagster"))
+        settings = Settings()
+        truth = generate(settings.demo_dir, scale=2000, seed=11)
+        from apps.ops.core.db import migrate
+
+        migrate(settings.app_db)
+        assert run_job("build_all", Console(stderr=True)), "the demo pipeline failed"
+    return DemoLake(settings, Lake.from_settings(settings), truth)

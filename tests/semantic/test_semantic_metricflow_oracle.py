@@ -144,16 +144,10 @@ def test_metricflow_agrees_on_all_time_cumulative_up_to_last_data(engine, manife
         _assert_same(_our_rows(manifest, con, metric, ["metric_time__day"]), theirs, metric)
 
 
-def test_metricflow_agrees_on_real_lake():
-    """pos_net_sales by month on the real marts, when the lake and the dbt manifest exist."""
-    from warehouse.lake import Lake, LakeError
-
-    if not REAL_MANIFEST.exists():
-        pytest.skip(f"no {REAL_MANIFEST} (run dbt parse)")
-    try:
-        con = Lake.from_settings().reader()
-    except LakeError as exc:
-        pytest.skip(f"no lake to read: {exc}")
+def test_metricflow_agrees_on_real_lake(demo_lake):
+    """pos_net_sales by month on the real marts of the demo company built by the pipeline."""
+    assert REAL_MANIFEST.exists(), "the demo build writes the dbt manifest"
+    con = demo_lake.lake.reader()
     try:
         tables = {
             r[0]
@@ -162,8 +156,7 @@ def test_metricflow_agrees_on_real_lake():
                 "AND table_schema = 'marts'"
             ).fetchall()
         }
-        if "fct_pos_daily_sales" not in tables:
-            pytest.skip("the lake has no marts.fct_pos_daily_sales yet (run dbt build)")
+        assert "fct_pos_daily_sales" in tables
         manifest = load_manifest(REAL_MANIFEST)
         engine = _engine(REAL_MANIFEST)
         for metric in ("pos_net_sales", "pos_average_order_value"):
