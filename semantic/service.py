@@ -82,7 +82,7 @@ class MetricService:
         sql = self.compile(query)
         cursor = self._connection().cursor()
         try:
-            table = cursor.execute(sql).fetch_arrow_table()
+            table = cursor.execute(sql).to_arrow_table()
         finally:
             cursor.close()
         return Result(list(table.column_names), table, sql)
