@@ -19,6 +19,7 @@ PYTEST_ARGS ?=
 BENCH ?=
 BENCH_SCALE ?=
 
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
@@ -47,6 +48,15 @@ venv: $(VENV)/.synced ## main venv (.venv) from uv.lock
 .PHONY: setup
 setup: venv superset-venv ## both venvs, the lake, Dagster's home
 	@$(OPSLAKE) setup
+
+# Debian packages for browser tests and CJK screenshots; installed only when absent.
+.PHONY: browser
+browser: ## Chromium + CJK fonts from Debian (for the browser tests)
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+		echo "installing chromium and fonts-noto-cjk (apt)…"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
 
 # --- the demo company and the pipeline ------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import statistics
 import tempfile
 from pathlib import Path
@@ -10,11 +11,18 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import ingest_pos
-from benchmarks.harness import record
+from benchmarks.harness import Figure, record
 from warehouse.extensions import ensure_extensions
 
-BENCHMARKS = {"ingest_pos": ingest_pos.run}
+# name -> module with run(scale, ext_dir) -> Figure | list[Figure]
+BENCHMARKS = {
+    "ingest_pos": "benchmarks.ingest_pos",
+    "ingest_api": "benchmarks.ingest_api",
+    "build": "benchmarks.build",
+    "api_ops": "benchmarks.api_ops",
+}
+# BENCH_SCALE is a number of order lines; benchmarks of other things keep their own scale
+SCALED_BY_ORDER_LINES = {"ingest_pos", "ingest_api", "build"}
 
 
 def main() -> None:
@@ -24,23 +32,31 @@ def main() -> None:
     args = parser.parse_args()
     ext = Path(tempfile.mkdtemp(prefix="bench-ext-"))
     ensure_extensions(ext)
+    console = Console()
     table = Table(
         "figure", "subject (median)", "baseline (median)", "ratio (min–max)", "goal", "met?"
     )
-    for name, bench in BENCHMARKS.items():
+    for name, module in BENCHMARKS.items():
         if args.only and name != args.only:
             continue
-        fig = bench(args.scale, ext)
-        doc = record(fig)
-        table.add_row(
-            fig.name,
-            f"{statistics.median(fig.subject):,.2f} {fig.unit}",
-            f"{statistics.median(fig.baseline):,.2f} {fig.unit}",
-            f"{doc['ratio_median']:.2f} ({doc['ratio_min']:.2f}–{doc['ratio_max']:.2f})",
-            fig.goal,
-            "yes" if fig.met else "NO",
-        )
-    Console().print(table)
+        console.print(f"[bold]{name}[/bold]…")
+        scale = args.scale if name in SCALED_BY_ORDER_LINES else None
+        result = importlib.import_module(module).run(scale, ext)
+        for fig in result if isinstance(result, list) else [result]:
+            _add(table, fig)
+    console.print(table)
+
+
+def _add(table: Table, fig: Figure) -> None:
+    doc = record(fig)
+    table.add_row(
+        fig.name,
+        f"{statistics.median(fig.subject):,.3f} {fig.unit}",
+        f"{statistics.median(fig.baseline):,.3f} {fig.unit}",
+        f"{doc['ratio_median']:.2f} ({doc['ratio_min']:.2f}–{doc['ratio_max']:.2f})",
+        fig.goal,
+        "yes" if fig.met else "NO",
+    )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,13 @@ StreamFactory = Callable[[Settings], Stream]
 SOURCE_MODULES = (
     "ingest.sources.pos",
     "ingest.sources.app_db",
+    "ingest.sources.files",
+    "ingest.sources.tmall",
+    "ingest.sources.jd",
+    "ingest.sources.douyin",
+    "ingest.sources.shopify",
+    "ingest.sources.dingtalk",
+    "ingest.sources.rest",
 )
 
 

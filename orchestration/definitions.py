@@ -4,7 +4,7 @@ import dagster as dg
 
 from orchestration.jobs import build_all_job, ingest_job, pos_job
 from orchestration.resources import resources
-from orchestration.schedules import hourly_build
+from orchestration.schedules import hourly_build, nightly_full_refresh
 from orchestration.sensors import pos_inbox_sensor
 from pipelines.bi_assets import dashboard_specs
 from pipelines.dbt_assets import opslake_dbt_assets
@@ -13,7 +13,7 @@ from pipelines.ingest_assets import ingest_assets
 defs = dg.Definitions(
     assets=[*ingest_assets, opslake_dbt_assets, *dashboard_specs],
     jobs=[build_all_job, ingest_job, pos_job],
-    schedules=[hourly_build],
+    schedules=[hourly_build, nightly_full_refresh],
     sensors=[pos_inbox_sensor],
     resources=resources(),
 )

@@ -36,12 +36,24 @@ class OpsLakeTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "models"
 
 
+class DbtBuildConfig(dg.Config):
+    """`full_refresh` rebuilds incremental models from all of raw (the nightly run does)."""
+
+    full_refresh: bool = False
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=OpsLakeTranslator(),
     pool=LAKE_POOL,
 )
-def opslake_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: LakeResource):
+def opslake_dbt_assets(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    lake: LakeResource,
+    config: DbtBuildConfig,
+):
     os.environ.update(lake.dbt_env())
-    yield from dbt.cli(["build"], context=context).stream()
+    args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+    yield from dbt.cli(args, context=context).stream()

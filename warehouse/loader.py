@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -85,8 +86,16 @@ class LoadResult:
     new_columns: tuple[str, ...] = ()
 
 
+# connections that already created the bookkeeping tables (six DDL statements per call
+# otherwise, each a catalog round trip, on every batch of every stream)
+_ensured: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
+
+
 def ensure_raw(con: duckdb.DuckDBPyConnection) -> None:
+    if con in _ensured:
+        return
     con.execute(_BOOKKEEPING)
+    _ensured.add(con)
 
 
 def _check_name(name: str) -> str:

@@ -8,6 +8,7 @@ runs without any configuration.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -41,6 +42,46 @@ class Settings(BaseSettings):
     duckdb_threads: int = 2
     duckdb_memory_limit: str = "4GB"
     secret_key: str = "opslake-dev-secret-change-me"
+
+    # --- API sources (issue #3): endpoints and credentials --------------------------------
+    # Defaults serve the demo company through the fake servers (python -m ingest.demo.servers);
+    # set a source's *_url (and its credentials) to read the real platform instead.
+    api_url: str = Field(
+        default="http://127.0.0.1:8900", description="Base URL of the demo API server"
+    )
+    api_demo_autostart: bool = Field(
+        default=True,
+        description="When a source's URL is unset and api_url does not serve <demo_dir>, "
+        "serve <demo_dir> with the fake server on a free port for the run",
+    )
+    api_start: date = Field(
+        default=date(2024, 11, 1), description="First day (GMT+8) a first run asks the APIs for"
+    )
+    api_timeout: float = Field(default=30.0, description="Seconds per HTTP request")
+    api_attempts: int = Field(default=6, description="Attempts per call before failing")
+    tmall_url: str | None = Field(default=None, description="TOP gateway (…/router/rest)")
+    tmall_app_key: str = "opslake-demo-app"
+    tmall_app_secret: str = "opslake-demo-secret"
+    tmall_session: str = "opslake-demo-session"
+    jd_url: str | None = Field(default=None, description="JD JOS gateway (…/routerjson)")
+    jd_app_key: str = "opslake-demo-app"
+    jd_app_secret: str = "opslake-demo-secret"
+    jd_access_token: str = "opslake-demo-session"
+    douyin_url: str | None = Field(default=None, description="Douyin open API base")
+    douyin_app_key: str = "opslake-demo-app"
+    douyin_app_secret: str = "opslake-demo-secret"
+    douyin_shop_id: str = "88001"
+    shopify_url: str | None = Field(
+        default=None, description="Shopify Admin API base (https://{shop}/admin/api/2024-10)"
+    )
+    shopify_access_token: str = "opslake-demo-session"
+    dingtalk_url: str | None = Field(default=None, description="DingTalk oapi base")
+    dingtalk_app_key: str = "opslake-demo-app"
+    dingtalk_app_secret: str = "opslake-demo-secret"
+    rest_config_dir: Path | None = Field(
+        default=None, description="Extra folder of generic REST source YAML files"
+    )
+    # --- end of API sources ------------------------------------------------------------------
 
     def model_post_init(self, __context: object) -> None:
         self.home = self.home.absolute()

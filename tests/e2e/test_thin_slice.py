@@ -35,7 +35,9 @@ def _counts(lake: Lake) -> dict[str, object]:
     with lake.reading() as con:
         return {
             "raw_pos": con.sql("SELECT count(*) FROM raw.pos_sales_lines").fetchone()[0],
-            "quarantine": con.sql("SELECT count(*) FROM raw._quarantine").fetchone()[0],
+            "quarantine": con.sql(
+                "SELECT count(*) FROM raw._quarantine WHERE stream = 'pos_sales_lines'"
+            ).fetchone()[0],
             "mart": con.sql(
                 "SELECT count(*), sum(net_sales) FROM marts.fct_pos_daily_sales"
             ).fetchone(),

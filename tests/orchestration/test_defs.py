@@ -15,7 +15,9 @@ def test_jobs_resolve() -> None:
 def test_every_mart_has_an_upstream_connector_and_dashboards_read_marts() -> None:
     graph = defs.resolve_asset_graph()
     keys = graph.get_all_asset_keys()
-    marts = [k for k in keys if k.path[0] == "marts" and k.path[1] != "metricflow_time_spine"]
+    # calendars and fixed lookups are the only marts built from no source
+    static = {"metricflow_time_spine", "dim_channels"}
+    marts = [k for k in keys if k.path[0] == "marts" and k.path[1] not in static]
     assert marts
     for mart in marts:
         upstream = (
@@ -44,3 +46,15 @@ def _ancestors(graph: dg.AssetGraph, key: dg.AssetKey) -> set[dg.AssetKey]:  # t
                 seen.add(parent)
                 todo.append(parent)
     return seen
+
+
+def test_the_nightly_schedule_asks_dbt_for_a_full_refresh() -> None:
+    schedule = defs.resolve_schedule_def("nightly_full_refresh")
+    job = defs.resolve_job_def(schedule.job_name)
+    run_config = (
+        schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=None))
+        .run_requests[0]
+        .run_config
+    )
+    assert run_config["ops"]["opslake_dbt_assets"]["config"]["full_refresh"] is True
+    assert job.name == "build_all"

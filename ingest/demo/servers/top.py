@@ -1,0 +1,99 @@
+"""Taobao/Tmall TOP: signed form POST to /router/rest, taobao.trades.sold.increment.get."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ingest.sources.signing import top_sign
+
+from .app import json_response, params_of, raw_json
+from .state import APP_KEY, APP_SECRET, SESSION, ServerState, cst_seconds
+
+PLATFORM = "tmall"
+METHOD = "taobao.trades.sold.increment.get"
+MAX_WINDOW = 86400  # end_modified - start_modified <= 1 day
+
+
+def error(code: int, msg: str, sub_code: str = "", sub_msg: str = "") -> Response:
+    doc: dict[str, object] = {"code": code, "msg": msg, "request_id": secrets.token_hex(6)}
+    if sub_code:
+        doc["sub_code"] = sub_code
+    if sub_msg:
+        doc["sub_msg"] = sub_msg
+    return json_response({"error_response": doc})
+
+
+def _bad_args(text: str) -> Response:
+    return error(41, "Invalid arguments", "isv.invalid-parameter", text)
+
+
+def routes(state: ServerState) -> list[tuple[str, object, list[str]]]:
+    async def router(request: Request) -> Response:
+        p = await params_of(request)
+        if p.get("app_key") != APP_KEY:
+            return error(29, "Invalid app Key")
+        sign_method = p.get("sign_method", "md5")
+        try:
+            expected = top_sign(p, APP_SECRET, sign_method)
+        except ValueError:
+            return error(32, "Invalid sign method")
+        if p.get("sign") != expected:
+            return error(25, "Invalid signature")
+        try:
+            datetime.strptime(p.get("timestamp", ""), "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            return error(31, "Invalid timestamp")
+        fault = state.take(request.url.path, ("ban", "token_expired"))
+        if fault is not None and fault.kind == "ban":
+            return error(
+                7,
+                "App Call Limited",
+                "accesscontrol.limited-by-app-access-count",
+                f"This ban will last for {fault.seconds:g} more seconds",
+            )
+        if p.get("session") != SESSION or fault is not None:
+            return error(27, "Invalid session", "invalid-sessionkey", "SessionKey非法")
+        if p.get("method") != METHOD:
+            return error(22, "Invalid method")
+        if not p.get("fields"):
+            return error(40, "Missing required arguments:fields")
+        try:
+            start = cst_seconds(p["start_modified"])
+            end = cst_seconds(p["end_modified"])
+            page_no = int(p.get("page_no", 1))
+            page_size = int(p.get("page_size", 40))
+        except (KeyError, ValueError) as exc:
+            return _bad_args(f"start_modified/end_modified/page_no/page_size: {exc}")
+        if not 0 <= end - start <= MAX_WINDOW:
+            return _bad_args("end_modified must be after start_modified and at most 1 day later")
+        if page_no < 1 or not 1 <= page_size <= 100:
+            return _bad_args("page_no >= 1, 1 <= page_size <= 100")
+        series = state.data(PLATFORM)
+        lo, hi = series.between(start, end)
+        total = hi - lo
+        # sorted by modified descending
+        first = hi - (page_no - 1) * page_size
+        last = max(lo, first - page_size)
+        lines = series.lines[last:first][::-1] if first > lo else []
+        has_next = last > lo
+        head = (
+            b'"has_next":' + (b"true" if has_next else b"false")
+            if p.get("use_has_next") == "true"
+            else b'"total_results":' + str(total).encode()
+        )
+        body = (
+            b'{"trades_sold_increment_get_response":{'
+            + head
+            + b',"trades":{"trade":['
+            + b",".join(lines)
+            + b']},"request_id":"'
+            + secrets.token_hex(6).encode()
+            + b'"}}'
+        )
+        return raw_json(body)
+
+    return [("/tmall/router/rest", router, ["GET", "POST"])]

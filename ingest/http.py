@@ -1,0 +1,195 @@
+"""The HTTP layer every API connector shares: retries with backoff, rate limits, tokens, paging.
+
+``ApiClient.send`` runs one logical call. Each attempt rebuilds the request (a fresh
+timestamp, signature and token), sends it with httpx and hands the response to the
+connector's ``check``, which returns the parsed body or raises:
+
+- ``Retryable(reason, after=None)``: try again after ``after`` seconds (a server's
+  ``Retry-After``, TOP's "ban will last N seconds") or an exponential backoff with jitter;
+- ``AuthExpired(reason)``: the token is stale; the client calls ``refresh`` and retries;
+- ``SourceError``: a permanent failure (bad signature, missing permission): no retry.
+
+Timeouts, connection errors, HTTP 5xx and 429 are retried without help from ``check``.
+When the attempts are spent the call fails with a ``SourceError`` naming the source, the
+URL (secrets redacted) and the last error.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+import tenacity
+
+from ingest.core import SourceError
+
+__all__ = [
+    "ApiClient",
+    "AuthExpired",
+    "RetryPolicy",
+    "Retryable",
+    "SourceError",
+    "next_link",
+    "pages",
+    "redact",
+    "retry_after",
+]
+
+T = TypeVar("T")
+S = TypeVar("S")
+Request = dict[str, Any]  # keyword arguments of httpx.Client.request
+_SECRET = re.compile(r"(token|secret|sign|session|password|key)", re.I)
+
+
+class Retryable(Exception):
+    """A transient failure; ``after`` is how long the server asked us to wait (seconds)."""
+
+    def __init__(self, reason: str, after: float | None = None) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
+class AuthExpired(Exception):
+    """The access token was refused as expired or invalid; refresh it and try again."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6
+    base: float = 0.5  # first backoff, doubled per attempt
+    max_wait: float = 30.0  # longest backoff of our own
+    max_after: float = 120.0  # longest wait a server may ask for
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a ``Retry-After`` header (numeric form), if any."""
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def redact(url: httpx.URL | str) -> str:
+    """The URL with token/secret/sign query values replaced by ``***``."""
+    u = httpx.URL(str(url))
+    if not u.params:
+        return str(u)
+    query = "&".join(f"{k}={'***' if _SECRET.search(k) else v}" for k, v in u.params.multi_items())
+    return f"{u.copy_with(query=None)}?{query}"
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if not isinstance(exc, Retryable) else text
+
+
+class ApiClient:
+    """One httpx client per stream run; ``send`` retries according to ``policy``."""
+
+    def __init__(
+        self,
+        source: str,
+        *,
+        timeout: float = 30.0,
+        policy: RetryPolicy | None = None,
+        refresh: Callable[[], None] | None = None,
+        headers: dict[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.source = source
+        self.policy = policy or RetryPolicy()
+        self.refresh = refresh
+        self.sleep = sleep
+        self.http = httpx.Client(timeout=timeout, headers=headers)
+        self.requests = 0
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, AuthExpired):
+            return 0.0
+        if isinstance(exc, Retryable) and exc.after is not None:
+            return min(exc.after, self.policy.max_after)
+        backoff = min(self.policy.base * 2 ** (state.attempt_number - 1), self.policy.max_wait)
+        return backoff * (0.5 + random.random() / 2)
+
+    def _before_sleep(self, state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, AuthExpired):
+            if self.refresh is None:
+                raise SourceError(f"{self.source}: access refused ({exc}); re-authorize")
+            self.refresh()
+
+    def _attempt(
+        self, build: Callable[[], Request], check: Callable[[httpx.Response], T] | None
+    ) -> T | httpx.Response:
+        spec = build()
+        self.requests += 1
+        response = self.http.request(**spec)
+        if response.status_code == 429 or response.status_code >= 500:
+            raise Retryable(f"HTTP {response.status_code}", after=retry_after(response))
+        if check is not None:
+            return check(response)
+        if response.status_code >= 400:
+            raise SourceError(
+                f"{self.source}: {spec.get('method', 'GET')} {redact(response.request.url)} "
+                f"answered HTTP {response.status_code}: {response.text[:300]}"
+            )
+        return response
+
+    def send(
+        self, build: Callable[[], Request], check: Callable[[httpx.Response], T] | None = None
+    ) -> Any:
+        """One logical call: ``build()`` makes the request kwargs anew for every attempt."""
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.policy.attempts),
+            wait=self._wait,
+            retry=tenacity.retry_if_exception_type(
+                (Retryable, AuthExpired, httpx.TimeoutException, httpx.TransportError)
+            ),
+            before_sleep=self._before_sleep,
+            sleep=self.sleep,
+        )
+        try:
+            return retrying(self._attempt, build, check)
+        except tenacity.RetryError as err:
+            last = err.last_attempt.exception()
+            spec = build()
+            url = httpx.URL(spec["url"])
+            if spec.get("params"):
+                url = url.copy_merge_params(spec["params"])
+            raise SourceError(
+                f"{self.source}: {spec.get('method', 'GET')} {redact(url)} failed after "
+                f"{self.policy.attempts} attempts; last error: {_describe(last)}"
+            ) from last
+
+
+def next_link(response: httpx.Response) -> str | None:
+    """The ``rel="next"`` URL of a ``Link`` header (Shopify-style cursor paging)."""
+    return response.links.get("next", {}).get("url")
+
+
+def pages(first: S, fetch: Callable[[S], tuple[list[T], S | None]]) -> Iterator[list[T]]:
+    """Follow a paging state until ``fetch`` returns no next state.
+
+    ``fetch(state)`` returns the page's records and the next state (page number + 1,
+    offset + limit, a next-link URL or a cursor value) or None after the last page.
+    """
+    state: S | None = first
+    while state is not None:
+        records, state = fetch(state)
+        yield records

@@ -1,0 +1,91 @@
+-- Stock per SKU × warehouse × day: on hand (the WMS snapshot), reserved (units of paid
+-- online orders not yet shipped, held in the central warehouse that fulfils online orders),
+-- available-to-promise = max(on hand − reserved, 0), and the safety-stock position.
+with
+
+snapshots as (select * from {{ ref('stg_inventory__stock_snapshots') }}),
+safety as (select * from {{ ref('stg_inventory__safety_stock') }}),
+warehouses as (select * from {{ ref('stg_inventory__warehouses') }}),
+lines as (select * from {{ ref('fct_order_lines') }}),
+
+reservation_events as (
+
+    -- +qty the day an online order is paid, −qty the day it ships or closes
+    select sku, {{ local_date('paid_at') }} as event_date, quantity as qty_change
+    from lines
+    where is_paid and channel not in ('pos', 'manual') and sku is not null
+    union all
+    select sku, {{ local_date('shipped_at') }}, -quantity
+    from lines
+    where is_paid and channel not in ('pos', 'manual') and sku is not null and shipped_at is not null
+
+),
+
+reservation_daily as (
+
+    select sku, event_date, sum(qty_change) as qty_change
+    from reservation_events
+    where event_date is not null
+    group by 1, 2
+
+),
+
+reservation_ranges as (
+
+    -- the running reservation per SKU, valid from one change to the next
+    select
+        sku,
+        event_date as valid_from,
+        lead(event_date) over (partition by sku order by event_date) as valid_to,
+        sum(qty_change) over (
+            partition by sku order by event_date rows between unbounded preceding and current row
+        ) as reserved_running
+    from reservation_daily
+
+),
+
+central as (
+
+    select min(warehouse_code) as warehouse_code from warehouses where warehouse_kind = 'central'
+
+),
+
+with_reserved as (
+
+    select
+        snapshots.snapshot_date,
+        snapshots.warehouse_code,
+        snapshots.sku,
+        snapshots.on_hand_qty,
+        coalesce(reservation_ranges.reserved_running, 0) as reserved_qty_raw
+    from snapshots
+    left join central on snapshots.warehouse_code = central.warehouse_code
+    left join reservation_ranges
+        on central.warehouse_code is not null
+        and snapshots.sku = reservation_ranges.sku
+        and snapshots.snapshot_date >= reservation_ranges.valid_from
+        and (snapshots.snapshot_date < reservation_ranges.valid_to or reservation_ranges.valid_to is null)
+
+),
+
+final as (
+
+    select
+        {{ dbt_utils_surrogate('with_reserved.snapshot_date', 'with_reserved.warehouse_code', 'with_reserved.sku') }} as inventory_daily_id,
+        with_reserved.snapshot_date,
+        with_reserved.warehouse_code,
+        with_reserved.sku,
+        with_reserved.on_hand_qty,
+        greatest(with_reserved.reserved_qty_raw, 0) as reserved_qty,
+        greatest(with_reserved.on_hand_qty - greatest(with_reserved.reserved_qty_raw, 0), 0) as available_to_promise_qty,
+        coalesce(safety.safety_qty, 0) as safety_qty,
+        with_reserved.on_hand_qty < coalesce(safety.safety_qty, 0) as is_below_safety_stock,
+        with_reserved.on_hand_qty <= 0 as is_stockout
+    from with_reserved
+    left join safety
+        on with_reserved.warehouse_code = safety.warehouse_code
+        and with_reserved.sku = safety.sku
+
+)
+
+select * from final

@@ -1,0 +1,76 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'douyin_orders') }}
+
+),
+
+versions as (
+
+    -- latest modified time wins; exact duplicate deliveries collapse to one row
+    select
+        *,
+        row_number() over (
+            partition by channel, order_id order by modified_at desc, _received_at desc
+        ) as version_rank,
+        count(*) over (partition by channel, order_id) as deliveries,
+        max(_received_at) over (partition by channel, order_id) as last_received_at
+    from source
+
+),
+
+latest as (
+
+    select * from versions where version_rank = 1
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        channel,
+        order_id,
+        cast(null as varchar) as buyer_id,
+
+        ---------- attributes
+        status as native_status,
+        case
+            when status = '1' then 'placed'
+            when status in ('105', '2') then 'paid'
+            when status in ('101', '3') then 'shipped'
+            when status = '5' then 'delivered'
+            when status = '4' and coalesce(cast(json_extract_string(payload, '$.pay_time') as bigint), 0) > 0
+                then 'returned'
+            when status = '4' then 'cancelled'
+            else 'placed'
+        end as order_status,
+        json_extract_string(payload, '$.post_tel') as phone_raw,
+        cast(null as varchar) as email_raw,
+        json_extract_string(payload, '$.post_addr.province.name') as province,
+        json_extract_string(payload, '$.post_addr.city.name') as city,
+
+        ---------- numerics: Douyin sends integer fen; kept as *_fen next to yuan
+        cast(json_extract_string(payload, '$.order_amount') as bigint) as order_amount_fen,
+        {{ fen_to_yuan("cast(json_extract_string(payload, '$.order_amount') as bigint) - cast(json_extract_string(payload, '$.post_amount') as bigint) + cast(json_extract_string(payload, '$.promotion_amount') as bigint)") }} as goods_amount,
+        {{ fen_to_yuan("json_extract_string(payload, '$.promotion_amount')") }} as discount_amount,
+        {{ fen_to_yuan("json_extract_string(payload, '$.post_amount')") }} as shipping_amount,
+        {{ fen_to_yuan("json_extract_string(payload, '$.pay_amount')") }} as payment_amount,
+
+        ---------- timestamps (Unix seconds, 0 = unset → UTC)
+        {{ epoch_to_utc("cast(json_extract_string(payload, '$.create_time') as bigint)") }} as placed_at,
+        {{ epoch_to_utc("cast(json_extract_string(payload, '$.pay_time') as bigint)") }} as paid_at,
+        {{ epoch_to_utc("cast(json_extract_string(payload, '$.ship_time') as bigint)") }} as shipped_at,
+        {{ epoch_to_utc("cast(json_extract_string(payload, '$.finish_time') as bigint)") }} as ended_at,
+        modified_at,
+        last_received_at,
+        deliveries,
+
+        payload
+
+    from latest
+
+)
+
+select * from renamed

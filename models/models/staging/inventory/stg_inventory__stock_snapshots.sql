@@ -1,0 +1,36 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'inventory_stock_snapshots') }}
+
+),
+
+renamed as (
+
+    select
+        cast(snapshot_date as date) as snapshot_date,
+        warehouse as warehouse_code,
+        sku as sku,
+        cast(on_hand_qty as integer) as on_hand_qty,
+        _received_at as _received_at
+
+    from source
+
+),
+
+deduplicated as (
+
+    -- a file landed again (re-export, re-import) repeats its rows: keep the latest receipt
+    select *
+    from (
+        select
+            *,
+            row_number() over (partition by snapshot_date, warehouse_code, sku order by _received_at desc) as _row_rank
+        from renamed
+    ) as ranked
+    where _row_rank = 1
+
+)
+
+select * from deduplicated

@@ -1,0 +1,37 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'inventory_warehouses') }}
+
+),
+
+renamed as (
+
+    select
+        warehouse as warehouse_code,
+        name as warehouse_name,
+        province as province,
+        city as city,
+        kind as warehouse_kind,
+        _received_at as _received_at
+
+    from source
+
+),
+
+deduplicated as (
+
+    -- a file landed again (re-export, re-import) repeats its rows: keep the latest receipt
+    select *
+    from (
+        select
+            *,
+            row_number() over (partition by warehouse_code order by _received_at desc) as _row_rank
+        from renamed
+    ) as ranked
+    where _row_rank = 1
+
+)
+
+select * from deduplicated

@@ -1,0 +1,78 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'jd_orders') }}
+
+),
+
+versions as (
+
+    -- latest modified time wins; exact duplicate deliveries collapse to one row
+    select
+        *,
+        row_number() over (
+            partition by channel, order_id order by modified_at desc, _received_at desc
+        ) as version_rank,
+        count(*) over (partition by channel, order_id) as deliveries,
+        max(_received_at) over (partition by channel, order_id) as last_received_at
+    from source
+
+),
+
+latest as (
+
+    select * from versions where version_rank = 1
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        channel,
+        order_id,
+        cast(null as varchar) as buyer_id,
+
+        ---------- attributes
+        status as native_status,
+        case
+            when status = 'TRADE_CANCELED'
+                and {{ cst_text_to_utc("json_extract_string(payload, '$.paymentConfirmTime')") }} is not null
+                then 'returned'
+            when status = 'TRADE_CANCELED' then 'cancelled'
+            when status in ('WAIT_SELLER_STOCK_OUT', 'WAIT_SELLER_DELIVERY')
+                and {{ cst_text_to_utc("json_extract_string(payload, '$.paymentConfirmTime')") }} is null
+                then 'placed'
+            when status in ('WAIT_SELLER_STOCK_OUT', 'WAIT_SELLER_DELIVERY') then 'paid'
+            when status = 'WAIT_GOODS_RECEIVE_CONFIRM' then 'shipped'
+            when status = 'FINISHED_L' then 'delivered'
+            else 'placed'
+        end as order_status,
+        json_extract_string(payload, '$.consigneeInfo.mobile') as phone_raw,
+        cast(null as varchar) as email_raw,
+        json_extract_string(payload, '$.consigneeInfo.province') as province,
+        json_extract_string(payload, '$.consigneeInfo.city') as city,
+
+        ---------- numerics (yuan, decimal strings)
+        {{ money("json_extract_string(payload, '$.orderTotalPrice')") }} as goods_amount,
+        {{ money("json_extract_string(payload, '$.sellerDiscount')") }} as discount_amount,
+        {{ money("json_extract_string(payload, '$.freightPrice')") }} as shipping_amount,
+        {{ money("json_extract_string(payload, '$.orderPayment')") }} as payment_amount,
+
+        ---------- timestamps (GMT+8 text, zero dates = unset → UTC)
+        {{ cst_text_to_utc("json_extract_string(payload, '$.orderStartTime')") }} as placed_at,
+        {{ cst_text_to_utc("json_extract_string(payload, '$.paymentConfirmTime')") }} as paid_at,
+        cast(null as timestamp with time zone) as shipped_at,
+        {{ cst_text_to_utc("json_extract_string(payload, '$.orderEndTime')") }} as ended_at,
+        modified_at,
+        last_received_at,
+        deliveries,
+
+        payload
+
+    from latest
+
+)
+
+select * from renamed

@@ -1,0 +1,85 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'shopify_orders') }}
+
+),
+
+versions as (
+
+    -- latest modified time wins; exact duplicate deliveries collapse to one row
+    select
+        *,
+        row_number() over (
+            partition by channel, order_id order by modified_at desc, _received_at desc
+        ) as version_rank,
+        count(*) over (partition by channel, order_id) as deliveries,
+        max(_received_at) over (partition by channel, order_id) as last_received_at
+    from source
+
+),
+
+latest as (
+
+    select * from versions where version_rank = 1
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        channel,
+        order_id,
+        json_extract_string(payload, '$.customer.id') as buyer_id,
+
+        ---------- attributes
+        json_extract_string(payload, '$.financial_status') || '/'
+            || coalesce(json_extract_string(payload, '$.fulfillment_status'), 'unfulfilled')
+            as native_status,
+        case
+            when json_extract_string(payload, '$.financial_status') = 'voided' then 'cancelled'
+            when json_extract_string(payload, '$.financial_status') in ('refunded', 'partially_refunded')
+                then 'returned'
+            when json_extract_string(payload, '$.financial_status') in ('pending', 'authorized')
+                then 'placed'
+            when json_extract_string(payload, '$.fulfillment_status') = 'fulfilled'
+                and json_extract_string(payload, '$.closed_at') is not null then 'delivered'
+            when json_extract_string(payload, '$.fulfillment_status') in ('fulfilled', 'partial')
+                then 'shipped'
+            else 'paid'
+        end as order_status,
+        json_extract_string(payload, '$.phone') as phone_raw,
+        json_extract_string(payload, '$.email') as email_raw,
+        json_extract_string(payload, '$.shipping_address.province') as province,
+        json_extract_string(payload, '$.shipping_address.city') as city,
+
+        ---------- numerics (shop currency CNY, decimal strings)
+        {{ money("json_extract_string(payload, '$.total_line_items_price')") }} as goods_amount,
+        {{ money("json_extract_string(payload, '$.total_discounts')") }} as discount_amount,
+        {{ money("json_extract_string(payload, '$.total_shipping_price_set.shop_money.amount')") }} as shipping_amount,
+        {{ money("json_extract_string(payload, '$.total_price')") }} as payment_amount,
+
+        ---------- timestamps (ISO 8601 with offset → UTC)
+        cast(json_extract_string(payload, '$.created_at') as timestamp with time zone) as placed_at,
+        case
+            when json_extract_string(payload, '$.financial_status') in ('paid', 'refunded', 'partially_refunded', 'partially_paid')
+                then cast(json_extract_string(payload, '$.processed_at') as timestamp with time zone)
+        end as paid_at,
+        cast(null as timestamp with time zone) as shipped_at,
+        coalesce(
+            cast(json_extract_string(payload, '$.cancelled_at') as timestamp with time zone),
+            cast(json_extract_string(payload, '$.closed_at') as timestamp with time zone)
+        ) as ended_at,
+        modified_at,
+        last_received_at,
+        deliveries,
+
+        payload
+
+    from latest
+
+)
+
+select * from renamed
