@@ -205,7 +205,7 @@ def ingest(
     ] = None,
 ) -> None:
     """Land new data from the sources into the lake's raw zone."""
-    from ingest.core import run_stream
+    from ingest.core import SourceError, run_stream
     from ingest.registry import streams_for
     from warehouse.lake import Lake
 
@@ -214,6 +214,7 @@ def ingest(
     lake.init()
     streams = streams_for(s, sources or None)
     table = Table("stream", "rows landed", "quarantined", "batches", "cursor")
+    failed: list[str] = []
     with _progress() as progress:
         for stream in streams:
             task = progress.add_task(stream.name, total=None)
@@ -221,7 +222,13 @@ def ingest(
             def report(name: str, done: int, total: int | None, task: int = task) -> None:
                 progress.update(task, completed=done, total=total)
 
-            result = run_stream(lake, stream, report)
+            try:
+                result = run_stream(lake, stream, report)
+            except SourceError as exc:
+                # one source down must not keep the others from landing
+                failed.append(f"{stream.name}: {exc}")
+                table.add_row(stream.name, "—", "—", "[red]failed[/red]", "unchanged")
+                continue
             progress.update(task, total=max(result.batches, 1), completed=max(result.batches, 1))
             table.add_row(
                 result.stream,
@@ -231,6 +238,10 @@ def ingest(
                 result.cursor or "",
             )
     out.print(table)
+    for line in failed:
+        console.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()
