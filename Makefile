@@ -89,7 +89,7 @@ down: ## stop exactly what `make up` started
 # --- quality -------------------------------------------------------------------------------
 
 .PHONY: test
-test: setup ## run the whole test suite
+test: setup browser ## run the whole test suite
 	OPSLAKE_REQUIRE_SUPERSET=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 .PHONY: lint
