@@ -60,6 +60,36 @@ def _row_counts(home: Path, ext: Path) -> dict[str, int]:
         return {t: con.sql(f"SELECT count(*) FROM {t}").fetchone()[0] for (t,) in tables}
 
 
+def _assert_dagster_lineage(dagster: str) -> None:
+    """The Dagster UI's GraphQL lists every mart with connector assets upstream of it."""
+    query = "{ assetNodes { assetKey { path } dependencyKeys { path } } }"
+    nodes = httpx.post(f"{dagster}/graphql", json={"query": query}, timeout=60).json()
+    parents = {
+        tuple(n["assetKey"]["path"]): {tuple(d["path"]) for d in n["dependencyKeys"]}
+        for n in nodes["data"]["assetNodes"]
+    }
+
+    def ancestors(key: tuple[str, ...]) -> set[tuple[str, ...]]:
+        seen: set[tuple[str, ...]] = set()
+        todo = [key]
+        while todo:
+            for parent in parents.get(todo.pop(), ()):
+                if parent not in seen:
+                    seen.add(parent)
+                    todo.append(parent)
+        return seen
+
+    marts = [
+        k
+        for k in parents
+        if k[0] == "marts" and k[1] not in ("metricflow_time_spine", "dim_channels")
+    ]
+    assert len(marts) > 20, marts
+    for mart in marts:
+        assert any(a[0] == "raw" for a in ancestors(mart)), mart
+    assert any(k[0] == "superset" for k in parents)
+
+
 def test_make_up_twice_then_down(tmp_path: Path) -> None:
     home = tmp_path / "home"
     ports = {
@@ -89,6 +119,7 @@ def test_make_up_twice_then_down(tmp_path: Path) -> None:
             httpx.get(f"{base}:{ports['OPSLAKE_DAGSTER_PORT']}/server_info", timeout=10).status_code
             == 200
         )
+        _assert_dagster_lineage(f"{base}:{ports['OPSLAKE_DAGSTER_PORT']}")
         superset = f"{base}:{ports['OPSLAKE_SUPERSET_PORT']}"
         assert httpx.get(f"{superset}/health", timeout=10).text == "OK"
 
