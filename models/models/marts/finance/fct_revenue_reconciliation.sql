@@ -68,25 +68,46 @@ quarantined_rows as (
 
 ),
 
-quarantined as (
+quarantined_placed as (
 
-    -- the month is the month of the row's order when its other lines landed (a garbled date
-    -- such as 2025-02-30 does not name the real month), else the month the date text names
+    -- the month is the month of the row's order when its other lines landed, else the date
+    -- the row names if that is a real date; a garbled date (2025-02-31) names no month
     select
         coalesce(
             orders.placed_month,
-            case when regexp_matches(coalesce(quarantined_rows.date_text, ''), '^[0-9]{4}-[0-9]{2}')
-                then cast(substr(quarantined_rows.date_text, 1, 7) || '-01' as date) end
+            cast(date_trunc('month', try_cast(quarantined_rows.date_text as date)) as date)
         ) as period_month,
         quarantined_rows.channel,
-        cast(sum(quarantined_rows.amount) as decimal(18, 2)) as quarantined_revenue,
-        count(*) as quarantined_rows
+        quarantined_rows.amount
     from quarantined_rows
     left join orders
         on quarantined_rows.channel = orders.channel
         and quarantined_rows.order_id = orders.order_id
         and quarantined_rows.order_id <> ''
+
+),
+
+quarantined as (
+
+    select
+        period_month,
+        channel,
+        cast(sum(amount) as decimal(18, 2)) as quarantined_revenue,
+        count(*) as quarantined_rows
+    from quarantined_placed
+    where period_month is not null
     group by 1, 2
+
+),
+
+unplaced as (
+
+    -- quarantined revenue that cannot be put in any month: any month of its channel may
+    -- differ by up to this much
+    select channel, cast(sum(amount) as decimal(18, 2)) as unplaced_revenue
+    from quarantined_placed
+    where period_month is null
+    group by 1
 
 ),
 
@@ -98,7 +119,8 @@ joined as (
         coalesce(order_revenue.order_revenue, 0) as order_revenue,
         coalesce(gl_gross.gl_gross_revenue, 0) as gl_gross_revenue,
         coalesce(quarantined.quarantined_revenue, 0) as quarantined_revenue,
-        coalesce(quarantined.quarantined_rows, 0) as quarantined_rows
+        coalesce(quarantined.quarantined_rows, 0) as quarantined_rows,
+        coalesce(unplaced.unplaced_revenue, 0) as channel_unplaced_revenue
     from gl_gross
     full outer join order_revenue
         on gl_gross.period_month = order_revenue.period_month
@@ -106,6 +128,8 @@ joined as (
     left join quarantined
         on coalesce(gl_gross.period_month, order_revenue.period_month) = quarantined.period_month
         and coalesce(gl_gross.channel, order_revenue.channel) = quarantined.channel
+    left join unplaced
+        on coalesce(gl_gross.channel, order_revenue.channel) = unplaced.channel
 
 ),
 
@@ -119,10 +143,12 @@ final as (
         gl_gross_revenue,
         quarantined_revenue,
         quarantined_rows,
+        channel_unplaced_revenue,
         cast(gl_gross_revenue - order_revenue as decimal(18, 2)) as difference,
         cast(gl_gross_revenue - order_revenue - quarantined_revenue as decimal(18, 2)) as unexplained_difference,
         abs(gl_gross_revenue - order_revenue - quarantined_revenue)
             <= {{ var('revenue_tolerance_abs', 1.00) }}
+            + channel_unplaced_revenue
             + case when channel in ('pos', 'manual')
                 then {{ var('revenue_tolerance_rel_files', 0.02) }}
                 else 0 end * abs(gl_gross_revenue) as is_within_tolerance
