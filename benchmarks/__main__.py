@@ -20,6 +20,7 @@ BENCHMARKS = {
     "ingest_api": "benchmarks.ingest_api",
     "build": "benchmarks.build",
     "api_ops": "benchmarks.api_ops",
+    "bi": "benchmarks.bi",
 }
 # BENCH_SCALE is a number of order lines; benchmarks of other things keep their own scale
 SCALED_BY_ORDER_LINES = {"ingest_pos", "ingest_api", "build"}

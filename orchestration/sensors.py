@@ -14,7 +14,12 @@ def pos_inbox_sensor(context: dg.SensorEvaluationContext):
     if not inbox.is_dir():
         return dg.SkipReason(f"POS inbox {inbox} does not exist yet")
     newest = max((p.stat().st_mtime_ns for p in inbox.rglob("*.csv")), default=0)
-    last = int(context.cursor or 0)
+    if context.cursor is None:
+        # files already there when the sensor starts were landed by the build that came with
+        # them (`make up`, the hourly schedule); start watching from here
+        context.update_cursor(str(newest))
+        return dg.SkipReason("watching the POS inbox from now on")
+    last = int(context.cursor)
     if newest <= last:
         return dg.SkipReason("no new POS files")
     context.update_cursor(str(newest))

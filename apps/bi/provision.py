@@ -386,6 +386,49 @@ def sync_security(spec_path: Path = SECURITY_FILE) -> list[str]:
             sm.update_user(user)
             notes.append(f"user {user_spec['username']}: roles set to {user_spec['roles']}")
     db.session.commit()
+    notes.extend(sync_row_level_security(spec.get("row_level_security", [])))
+    return notes
+
+
+def sync_row_level_security(rules: list[dict[str, Any]]) -> list[str]:
+    """Row-level security rules from security.yaml, matched by name (recomputed each time)."""
+    from superset import db
+    from superset import security_manager as sm
+    from superset.connectors.sqla.models import RowLevelSecurityFilter, SqlaTable
+
+    notes: list[str] = []
+    for rule in rules:
+        tables = []
+        for ref in rule["datasets"]:
+            schema, _, table = ref.rpartition(".")
+            found = (
+                db.session.query(SqlaTable)
+                .filter_by(table_name=table, schema=schema or None)
+                .one_or_none()
+            )
+            if found is not None:
+                tables.append(found)
+        if not tables:
+            notes.append(f"rls {rule['name']}: datasets not provisioned yet (run assets)")
+            continue
+        roles = []
+        for role_name in rule["roles"]:
+            role = sm.find_role(role_name)
+            if role is None:
+                raise ProvisionError(f"rls {rule['name']}: no role {role_name}")
+            roles.append(role)
+        row = db.session.query(RowLevelSecurityFilter).filter_by(name=rule["name"]).one_or_none()
+        if row is None:
+            row = RowLevelSecurityFilter(name=rule["name"])
+            db.session.add(row)
+        row.description = rule.get("description")
+        row.filter_type = rule.get("filter_type", "Regular")
+        row.group_key = rule.get("group_key")
+        row.clause = rule["clause"]
+        row.tables = tables
+        row.roles = roles
+        db.session.commit()
+        notes.append(f"rls {rule['name']}: {len(tables)} datasets, roles {rule['roles']}")
     return notes
 
 

@@ -36,7 +36,7 @@ SUPERSET_ENV = OPSLAKE_HOME="$(abspath $(OPSLAKE_HOME))" \
 	SUPERSET_CONFIG_PATH="$(BI_DIR)/superset_config.py" \
 	FLASK_APP=superset
 
-.PHONY: superset-venv superset-lock superset-init superset-provision superset-start \
+.PHONY: superset-venv superset-lock superset-init superset-metrics superset-provision superset-start \
 	superset-stop superset-status superset-up
 
 # Content hash, not mtime: a fresh clone or checkout must not reinstall for nothing,
@@ -74,7 +74,17 @@ superset-init: superset-venv ## Superset metadata DB, roles, admin + demo users
 		echo "superset metadata initialised in $$(( $$(date +%s) - start ))s"; \
 	fi
 
-superset-provision: superset-init ## import apps/bi/assets (database, datasets, charts, dashboards)
+# The semantic layer's metrics become dataset metrics (semantic/export.py, main venv): the
+# charts name them, so the export runs before every import when the main venv is there.
+MAIN_PY ?= $(SUPERSET_ROOT)/.venv/bin/python
+
+superset-metrics: ## export the semantic layer's metrics for Superset ($(OPSLAKE_HOME)/semantic/superset_metrics.json)
+	@if [ -x "$(MAIN_PY)" ]; then \
+		cd "$(SUPERSET_ROOT)" && OPSLAKE_HOME="$(abspath $(OPSLAKE_HOME))" "$(MAIN_PY)" -m semantic.export \
+			--out "$(abspath $(OPSLAKE_HOME))/semantic/superset_metrics.json" | head -1; \
+	else echo "no main venv at $(MAIN_PY): using the last exported metrics, if any"; fi
+
+superset-provision: superset-init superset-metrics ## import apps/bi/assets (database, datasets, charts, dashboards)
 	@$(SUPERSET_ENV) "$(SUPERSET_PY)" "$(BI_DIR)/provision.py" assets 2>"$(SUPERSET_HOME_DIR)/provision.log" \
 		|| { tail -30 "$(SUPERSET_HOME_DIR)/provision.log"; exit 1; }
 

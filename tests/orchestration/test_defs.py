@@ -58,3 +58,25 @@ def test_the_nightly_schedule_asks_dbt_for_a_full_refresh() -> None:
     )
     assert run_config["ops"]["opslake_dbt_assets"]["config"]["full_refresh"] is True
     assert job.name == "build_all"
+
+
+def test_the_pos_sensor_starts_watching_from_now_then_fires_on_a_new_file(
+    settings, tmp_path
+) -> None:
+    import os
+    import time
+
+    from orchestration.sensors import pos_inbox_sensor
+
+    inbox = settings.pos_inbox
+    inbox.mkdir(parents=True)
+    (inbox / "old.csv").write_text("x")
+    first = pos_inbox_sensor(dg.build_sensor_context(cursor=None))
+    assert isinstance(first, dg.SkipReason)
+    cursor = str(max(p.stat().st_mtime_ns for p in inbox.rglob("*.csv")))
+    assert isinstance(pos_inbox_sensor(dg.build_sensor_context(cursor=cursor)), dg.SkipReason)
+    new = inbox / "new.csv"
+    new.write_text("y")
+    later = time.time() + 5
+    os.utime(new, (later, later))
+    assert isinstance(pos_inbox_sensor(dg.build_sensor_context(cursor=cursor)), dg.RunRequest)
