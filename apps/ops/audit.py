@@ -24,6 +24,9 @@ from apps.ops.models import AuditEntry, utcnow
 
 GENESIS = "0" * 64
 AUDIT_LOCK_KEY = 0x0A0D_17
+# (transaction, hash of the last entry it appended): later appends in the same transaction
+# skip the look-up of the head (and PostgreSQL's advisory lock, held until it ends).
+_HEAD_KEY = "opslake.audit_head"
 
 
 def _canonical(value: Any) -> str:
@@ -72,9 +75,14 @@ def append(
     at: datetime | None = None,
 ) -> AuditEntry:
     """Append one entry inside the caller's (write) transaction."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK_KEY})
-    prev = session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    head = session.info.get(_HEAD_KEY)
+    if head is not None and transaction is not None and head[0] is transaction:
+        prev = head[1]
+    else:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK_KEY})
+        prev = session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
     moment = at or utcnow()
     values = {
         "at": moment,
@@ -87,8 +95,8 @@ def append(
     }
     digest = entry_hash(prev or GENESIS, **values)
     entry = AuditEntry(**values, prev_hash=prev or GENESIS, hash=digest)
-    session.add(entry)
-    session.flush()
+    session.add(entry)  # flushed with the rest of the transaction, in the order added
+    session.info[_HEAD_KEY] = (transaction or session.get_transaction(), digest)
     return entry
 
 

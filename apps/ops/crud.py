@@ -3,6 +3,9 @@ bootstrap helpers only flush (their caller holds the bootstrap transaction)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -11,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from apps.ops import audit
 from apps.ops.core.db import write_transaction
-from apps.ops.core.errors import BadFilterError, BadSortError, RecordNotFoundError
+from apps.ops.core.errors import BadFilterError, BadSortError, OpsError, RecordNotFoundError
 from apps.ops.core.security import hash_password, verify_password
+from apps.ops.forms.attachments import sync_links
 from apps.ops.forms.lookups import StoreLookups
 from apps.ops.forms.spec import FormSpec
 from apps.ops.forms.store import get_definition, spec_of
@@ -108,6 +112,7 @@ def insert_record(
     )
     session.add(record)
     session.flush()
+    sync_links(session, spec, record, created_by, new_record=True)
     audit.append(
         session,
         actor=created_by,
@@ -162,6 +167,7 @@ def update_record(
             record.data = clean
             record.updated_at = _now(ctx)
             session.flush()
+            sync_links(session, spec, record, actor)
             audit.append(
                 session,
                 actor=actor,
@@ -263,3 +269,76 @@ def get_record(*, session: Session, form_name: str, record_id: int) -> FormRecor
         get_definition(session, form_name)  # an unknown form is reported as such
         raise RecordNotFoundError(name=form_name, record_id=record_id)
     return record
+
+
+# import ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportOutcome:
+    """What an import stored (record ids) and which rows it rejected and why."""
+
+    record_ids: list[int] = dataclass_field(default_factory=list)
+    rejected: list[tuple[int, OpsError]] = dataclass_field(default_factory=list)
+    total: int = 0
+
+    @property
+    def stored(self) -> bool:
+        return bool(self.record_ids)
+
+
+def import_records(
+    *,
+    session: Session,
+    form_name: str,
+    rows: list[tuple[int, dict[str, Any]]],
+    created_by: str,
+    source: dict[str, Any],
+    all_or_nothing: bool = False,
+    check_row: Callable[[dict[str, Any]], None] | None = None,
+    ctx: OpsContext | None = None,
+) -> ImportOutcome:
+    """Validate and store ``rows`` (line number, data) in one transaction: each row in its
+    own savepoint, so a rejected row leaves nothing behind (its record, audit entries, flow
+    and rule firings are rolled back together). With ``all_or_nothing`` one bad row rolls
+    back every row. One ``records.import`` audit entry names the file and the outcome."""
+    outcome = ImportOutcome(total=len(rows))
+    with write_transaction(session):
+        batch = session.begin_nested()
+        for line, data in rows:
+            try:
+                with session.begin_nested():
+                    if check_row is not None:
+                        check_row(data)
+                    record = insert_record(
+                        session=session,
+                        form_name=form_name,
+                        data=data,
+                        created_by=created_by,
+                        ctx=ctx,
+                    )
+                outcome.record_ids.append(record.id)
+            except OpsError as exc:  # validation, permissions, flow start (no assignee …)
+                outcome.rejected.append((line, exc))
+        if all_or_nothing and outcome.rejected:
+            batch.rollback()
+            outcome.record_ids = []
+        else:
+            batch.commit()
+        audit.append(
+            session,
+            actor=created_by,
+            action="records.import",
+            entity="form",
+            entity_id=form_name,
+            after={
+                **source,
+                "rows": outcome.total,
+                "imported": len(outcome.record_ids),
+                "record_ids": outcome.record_ids,
+                "rejected_lines": [line for line, _ in outcome.rejected],
+                "all_or_nothing": all_or_nothing,
+            },
+            at=_now(ctx),
+        )
+    return outcome

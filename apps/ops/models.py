@@ -21,7 +21,6 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Text,
@@ -264,18 +263,31 @@ class Notification(Base):
 
 
 class Attachment(Base):
-    """An uploaded file; attachment fields hold the ids."""
+    """An uploaded file; attachment fields hold the ids. The bytes are a file under
+    ``$OPSLAKE_HOME/attachments`` named by their sha256 (see ``apps.ops.forms.attachments``)."""
 
     __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_sha256", "sha256"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     filename: Mapped[str] = mapped_column(String(300))
     content_type: Mapped[str] = mapped_column(String(200))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AttachmentLink(Base):
+    """An attachment named by a record's attachment field: who may read the record (and the
+    field) may download the file."""
+
+    __tablename__ = "attachment_links"
+    __table_args__ = (Index("ix_attachment_links_record_id", "record_id"),)
+
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachments.id"), primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("form_records.id"), primary_key=True)
+    field: Mapped[str] = mapped_column(String(100), primary_key=True)
 
 
 class AuditEntry(Base):

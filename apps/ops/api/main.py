@@ -3,7 +3,8 @@
 from fastapi import APIRouter, Depends
 
 from apps.ops.api.deps import get_current_user
-from apps.ops.api.routes import admin, auth, flows, forms, records
+from apps.ops.api.routes import admin, attachments, auth, flows, forms, imports, records
+from apps.ops.api.routes.oms import router as oms_router
 from apps.ops.schemas import ErrorPublic
 
 API_PREFIX = "/api/v1"
@@ -17,5 +18,8 @@ _authenticated = {
 }
 api_router.include_router(forms.router, **_authenticated)
 api_router.include_router(records.router, **_authenticated)
+api_router.include_router(imports.router, **_authenticated)
+api_router.include_router(attachments.router, **_authenticated)
 api_router.include_router(flows.router, **_authenticated)
 api_router.include_router(admin.router, **_authenticated)
+api_router.include_router(oms_router, **_authenticated)

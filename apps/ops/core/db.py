@@ -8,6 +8,7 @@ applies them and is safe to call from several processes at once.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,12 +20,20 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
+from apps.ops.core.errors import StoreBusyError
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 # Execution option read by the SQLite "begin" hook: "IMMEDIATE" takes the write lock up front.
 SQLITE_BEGIN = "opslake_sqlite_begin"
 # Key of the PostgreSQL advisory lock that serialises migrations and startup seeding.
 BOOTSTRAP_LOCK_KEY = 0x0B5_1A4E
+# Connections kept per process: as many as request threads (anyio's default is 40).
+SQLITE_POOL_SIZE = 40
+PG_POOL_SIZE = 10
+PG_MAX_OVERFLOW = 40
+# Seconds a write waits for the other writers of this process (as SQLite's busy timeout).
+WRITE_LOCK_TIMEOUT = 30.0
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -45,14 +54,21 @@ def _json_dumps(value: Any) -> str:
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """Create the engine for the app store. SQLite gets WAL, foreign keys and real BEGINs."""
     parsed = normalize_url(url)
+    # One connection per request thread (FastAPI runs sync routes on 40 threads): with
+    # SQLAlchemy's default 5 + 10 the 16th concurrent request waited 30 s, then failed (500).
     if parsed.get_backend_name() == "sqlite":
         connect_args = {"check_same_thread": False, "timeout": 30}
+        if parsed.database and parsed.database != ":memory:":
+            kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
+            kwargs.setdefault("max_overflow", -1)  # a file connection is cheap
         engine = create_engine(
             parsed, connect_args=connect_args, json_serializer=_json_dumps, **kwargs
         )
         _configure_sqlite(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", PG_POOL_SIZE)
+    kwargs.setdefault("max_overflow", PG_MAX_OVERFLOW)
     return create_engine(parsed, json_serializer=_json_dumps, **kwargs)
 
 
@@ -81,24 +97,52 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+_WRITE_LOCKS: dict[str, threading.RLock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def sqlite_write_lock(bind: Engine | Connection) -> threading.RLock | None:
+    """The in-process lock of an SQLite database file (None for other databases).
+
+    SQLite allows one writer; a second one waits in SQLite's busy handler, which polls
+    with sleeps of up to 100 ms. Threads of one process therefore queue on this lock
+    first (woken as soon as it is free); SQLite's lock still serialises processes.
+    """
+    url = bind.engine.url
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    key = str(Path(database).absolute())
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(key, threading.RLock())
+
+
 @contextmanager
 def write_transaction(session: Session) -> Iterator[Session]:
     """Run a read-then-write unit of work in its own transaction, committed at the end.
 
     On SQLite the transaction starts with ``BEGIN IMMEDIATE``: a concurrent writer makes us
     wait (busy timeout) instead of failing with "database is locked", which is what a
-    deferred transaction that read first and writes later gets. Whatever the session held
-    before (reads for authentication, say) is committed first.
+    deferred transaction that read first and writes later gets; writers of this process
+    queue on :func:`sqlite_write_lock` before that. Whatever the session held before
+    (reads for authentication, say) is committed first.
     """
     if session.in_transaction():
         session.commit()
-    session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+    bind = session.get_bind()
+    lock = sqlite_write_lock(bind) if isinstance(bind, Engine | Connection) else None
+    if lock is not None and not lock.acquire(timeout=WRITE_LOCK_TIMEOUT):
+        raise StoreBusyError()
     try:
+        session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
         yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def _ensure_sqlite_dir(engine: Engine) -> None:

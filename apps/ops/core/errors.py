@@ -182,3 +182,56 @@ class BadFilterError(OpsError):
 class BadSortError(OpsError):
     status_code = 422
     code = "error.bad_sort"
+
+
+# import and attachments (issue #6) ----------------------------------------------------------
+
+
+class FileTooLargeError(OpsError):
+    status_code = 413
+    code = "error.file_too_large"
+
+
+class EmptyFileError(OpsError):
+    status_code = 422
+    code = "error.file_empty"
+
+
+class ImportUnreadableError(ImportFileError):
+    code = "error.import_unreadable"
+
+
+class ImportEncodingError(ImportFileError):
+    code = "error.import_encoding"
+
+
+class ImportEmptyError(ImportFileError):
+    code = "error.import_empty"
+
+
+class ImportColumnsError(ImportFileError):
+    code = "error.import_columns"
+
+
+class ImportDuplicateColumnsError(ImportFileError):
+    code = "error.import_duplicate_columns"
+
+
+class ImportTooManyRowsError(ImportFileError):
+    code = "error.import_too_many_rows"
+
+
+class AttachmentTypeError(OpsError):
+    status_code = 415
+    code = "error.attachment_type"
+
+
+class AttachmentNotFoundError(NotFoundError):
+    code = "error.attachment_not_found"
+
+
+class StoreBusyError(OpsError):
+    """Another write held the app store longer than the wait limit."""
+
+    status_code = 503
+    code = "error.store_busy"

@@ -136,6 +136,52 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "error.bad_sort": {"en": "Cannot sort by {value!r}.", "zh-CN": "无法按 {value} 排序。"},
     "error.import_file": {"en": "{reason}", "zh-CN": "{reason}"},
+    "error.file_too_large": {
+        "en": "The file is too large ({size}); at most {limit} is accepted.",
+        "zh-CN": "文件过大（{size}），最多接受 {limit}。",
+    },
+    "error.file_empty": {"en": "The file is empty.", "zh-CN": "文件是空的。"},
+    "error.store_busy": {
+        "en": "The database is busy with another change; please try again in a moment.",
+        "zh-CN": "数据库正忙于处理其他更改，请稍后重试。",
+    },
+    "error.import_unreadable": {
+        "en": "The file cannot be read as an Excel workbook (.xlsx) or a CSV file ({reason}).",
+        "zh-CN": "无法将文件读取为 Excel 工作簿（.xlsx）或 CSV 文件（{reason}）。",
+    },
+    "error.import_encoding": {
+        "en": "The CSV file is neither UTF-8 nor GBK text; save it as “CSV UTF-8”.",
+        "zh-CN": "CSV 文件既不是 UTF-8 也不是 GBK 编码，请另存为“CSV UTF-8”。",
+    },
+    "error.import_empty": {
+        "en": "The file has no header row with the field names.",
+        "zh-CN": "文件没有包含字段名的表头行。",
+    },
+    "error.import_columns": {
+        "en": "These columns are not fields of the form: {columns}. Use the field names or "
+        "labels as the header: {known}.",
+        "zh-CN": "以下列不是此表单的字段：{columns}。表头请使用字段名或字段标签：{known}。",
+    },
+    "error.import_duplicate_columns": {
+        "en": "These columns name the same field twice: {columns}.",
+        "zh-CN": "以下列重复对应同一字段：{columns}。",
+    },
+    "error.import_too_many_rows": {
+        "en": "The file has more than {limit} data rows; split it into smaller files.",
+        "zh-CN": "文件超过 {limit} 行数据，请拆分为多个较小的文件。",
+    },
+    "error.import_rejected": {
+        "en": "Nothing was imported: {bad} of {total} rows are not valid (see “rejected”).",
+        "zh-CN": "未导入任何数据：{total} 行中有 {bad} 行无效（见 rejected）。",
+    },
+    "error.attachment_type": {
+        "en": "Files of type {content_type} are not accepted; allowed: {allowed}.",
+        "zh-CN": "不接受 {content_type} 类型的文件；允许：{allowed}。",
+    },
+    "error.attachment_not_found": {
+        "en": "There is no attachment {attachment_id} (or you may not see it).",
+        "zh-CN": "附件 {attachment_id} 不存在（或您无权查看）。",
+    },
     "field.too_few": {
         "en": "{label} needs at least {min} entries.",
         "zh-CN": "{label}至少需要 {min} 项。",

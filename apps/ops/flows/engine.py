@@ -9,6 +9,9 @@ row, the other gets :class:`TaskNotPendingError` (409).
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,8 +38,45 @@ from apps.ops.forms.validation import expression_names
 from apps.ops.models import FlowEvent, FlowInstance, FlowTask, FormRecord, Notification, User
 
 SYSTEM = "system"
+SPEC_CACHE_SIZE = 256
 Action = Literal["approve", "reject", "return", "transfer", "comment"]
 FinishedHook = Callable[[Session, FlowInstance, FormRecord], None]
+
+
+class _SpecCache:
+    """Parsed flow snapshots by their canonical JSON (a snapshot never changes)."""
+
+    def __init__(self, size: int = SPEC_CACHE_SIZE) -> None:
+        self.size = size
+        self._specs: OrderedDict[str, FlowSpec] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, definition: dict[str, Any]) -> FlowSpec:
+        key = json.dumps(definition, sort_keys=True, separators=(",", ":"), default=str)
+        with self._lock:
+            spec = self._specs.get(key)
+            if spec is not None:
+                self._specs.move_to_end(key)
+                return spec
+        spec = FlowSpec.model_validate(definition)
+        with self._lock:
+            self._specs[key] = spec
+            while len(self._specs) > self.size:
+                self._specs.popitem(last=False)
+        return spec
+
+
+_SPECS = _SpecCache()
+
+
+def instance_spec(instance: FlowInstance) -> FlowSpec:
+    """The flow as the instance was started (its snapshot), parsed once per process."""
+    return _SPECS.get(instance.definition)
+
+
+def snapshot(spec: FlowSpec) -> dict[str, Any]:
+    """What an instance stores of its flow (a fresh dict per instance)."""
+    return spec.model_dump(mode="json", exclude_none=True)
 
 
 @dataclass
@@ -119,7 +159,7 @@ class FlowEngine:
             raise FlowStateError(reason=f"record {record.id} is already in flow {running}")
         instance = FlowInstance(
             flow_name=flow_name,
-            definition=spec.model_dump(mode="json", exclude_none=True),
+            definition=snapshot(spec),
             record_id=record.id,
             status="running",
             started_by=actor,
@@ -161,7 +201,7 @@ class FlowEngine:
     def _enter(
         self, session: Session, instance: FlowInstance, record: FormRecord, node_id: str, actor: str
     ) -> None:
-        spec = FlowSpec.model_validate(instance.definition)
+        spec = instance_spec(instance)
         for _ in range(len(spec.nodes) + 1):  # a graph walk cannot loop forever
             if node_id == END:
                 self._finish(session, instance, record, "approved", actor)
@@ -375,7 +415,7 @@ class FlowEngine:
         to_node: str | None,
         to_user: str | None,
     ) -> None:
-        spec = FlowSpec.model_validate(instance.definition)
+        spec = instance_spec(instance)
         node = spec.node(task.node_id)
         if action == "reject":
             self._finish(session, instance, record, "rejected", actor)
@@ -403,7 +443,7 @@ class FlowEngine:
             self._enter(session, instance, record, node.next, actor)
 
     def _check_return(self, session: Session, instance: FlowInstance, to_node: str | None) -> None:
-        spec = FlowSpec.model_validate(instance.definition)
+        spec = instance_spec(instance)
         visited = set(
             session.scalars(
                 select(FlowEvent.node_id).where(
@@ -471,7 +511,7 @@ class FlowEngine:
 
     def _timeout(self, session: Session, task: FlowTask) -> None:
         instance = self._lock_instance(session, task.instance_id)
-        spec = FlowSpec.model_validate(instance.definition)
+        spec = instance_spec(instance)
         timeout = spec.node(task.node_id).timeout
         record = session.get(FormRecord, instance.record_id)
         assert timeout is not None and record is not None

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from apps.ops.core.errors import DefinitionError
 from apps.ops.forms.spec import FormSpec
+from apps.ops.forms.store import forget_definitions
 from apps.ops.models import FormDefinition
 
 DEFINITION_SUFFIXES = (".yaml", ".yml")
@@ -91,6 +92,7 @@ def store_definition(session: Session, spec: FormSpec) -> LoadResult:
         FormDefinition(name=spec.name, version=version, definition=definition, checksum=digest)
     )
     session.flush()
+    forget_definitions(session)
     return LoadResult(spec.name, version, created=True)
 
 

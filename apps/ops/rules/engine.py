@@ -26,6 +26,15 @@ from apps.ops.models import FlowInstance, FormRecord, OutboxItem, RuleFiring, Ru
 from apps.ops.rules.spec import RuleSpec
 
 log = logging.getLogger(__name__)
+# Set on the session when a firing queued outbox items (see :func:`take_queued`).
+_QUEUED_KEY = "opslake.outbox_queued"
+
+
+def take_queued(session: Session) -> bool:
+    """Whether this session queued rule actions since the last call (and forget it): the
+    request then delivers them right after its response; otherwise there is nothing to
+    deliver and the scheduler's poll is enough."""
+    return bool(session.info.pop(_QUEUED_KEY, False))
 
 
 def _plain(value: Any) -> Any:
@@ -173,6 +182,7 @@ class RuleEngine:
                 )
                 session.add(item)
             session.flush()
+            session.info[_QUEUED_KEY] = True
         return firing
 
     # -- polled triggers (scheduler) --------------------------------------------------------

@@ -57,6 +57,17 @@ def _claim(session: Session, ctx: OpsContext, item_id: int) -> OutboxItem | None
     return item if claimed == 1 else None
 
 
+def render_value(value: Any, names: dict[str, Any]) -> Any:
+    """Templates in strings, also inside lists and mappings (line items of a new record)."""
+    if isinstance(value, str):
+        return render(value, names)
+    if isinstance(value, list):
+        return [render_value(v, names) for v in value]
+    if isinstance(value, dict):
+        return {k: render_value(v, names) for k, v in value.items()}
+    return value
+
+
 def _apply(session: Session, ctx: OpsContext, smtp: SmtpConfig, item: OutboxItem) -> None:
     from apps.ops.crud import insert_record
 
@@ -75,10 +86,7 @@ def _apply(session: Session, ctx: OpsContext, smtp: SmtpConfig, item: OutboxItem
             channels.post_webhook(notify["url"], title, body)
     elif item.kind == "create_record":
         spec = action["create_record"]
-        data = {
-            k: render(v, names) if isinstance(v, str) else v
-            for k, v in spec.get("data", {}).items()
-        }
+        data = {k: render_value(v, names) for k, v in spec.get("data", {}).items()}
         insert_record(
             session=session, form_name=spec["form"], data=data, created_by=SYSTEM, ctx=ctx
         )

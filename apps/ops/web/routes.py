@@ -1,48 +1,49 @@
-"""Server-rendered web UI: log in, list forms, fill in a form, see the saved record."""
+"""Server-rendered web UI: log in, home (to-dos, recent records, notices), static files.
+
+The pages of forms and records are in :mod:`apps.ops.web.form_pages`, approvals in
+:mod:`apps.ops.web.task_pages`, Excel import in :mod:`apps.ops.web.import_pages`; this
+module's ``router`` includes them all (``apps.ops.main`` mounts it).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, timedelta, tzinfo
-from functools import cache
+from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from sqlalchemy import select
 
-from apps.ops.api.deps import IdPath, LangDep, SessionDep, SettingsDep
-from apps.ops.core.errors import CsrfError, FormValidationError
+from apps.ops.api.deps import LangDep, SessionDep, SettingsDep
 from apps.ops.core.i18n import localize, status_label
-from apps.ops.core.security import SESSION, check_csrf, create_token
-from apps.ops.crud import authenticate, create_record, get_record
-from apps.ops.forms.spec import FormSpec, NumberField, SelectField, TextField
-from apps.ops.forms.store import get_definition, list_latest, spec_of
+from apps.ops.core.security import SESSION, create_token
+from apps.ops.crud import authenticate
+from apps.ops.forms.store import list_latest
+from apps.ops.models import FlowInstance, FlowTask, FormRecord, Notification
+from apps.ops.web import form_pages, import_pages, task_pages
+from apps.ops.web.common import CsrfChecked, PageNotFound, local_time
 from apps.ops.web.deps import SESSION_COOKIE, CsrfToken, WebUser, get_web_user, safe_next
-from apps.ops.web.templating import render, url_with_lang
+from apps.ops.web.lookups import grouped_forms
+from apps.ops.web.templating import render, ui_text, url_with_lang
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_TYPES = {".css": "text/css", ".js": "text/javascript"}
 
 router = APIRouter(include_in_schema=False)
 
 
-async def read_form_data(request: Request) -> dict[str, str]:
-    """The posted fields (text values only; the last value wins for repeated names)."""
-    form = await request.form()
-    return {key: value for key, value in form.multi_items() if isinstance(value, str)}
-
-
-FormData = Annotated[dict[str, str], Depends(read_form_data)]
-
-
-def _check_csrf(request: Request, settings: SettingsDep, form: FormData) -> None:
-    if not check_csrf(
-        secret_key=settings.secret_key,
-        session_token=request.cookies.get(SESSION_COOKIE, ""),
-        submitted=form.get("csrf_token"),
-    ):
-        raise CsrfError()
-
-
-CsrfChecked = Depends(_check_csrf)
+@router.get("/static/{name}")
+def static_file(name: str) -> Response:
+    """The few static files of the UI (no build step); long-cached."""
+    path = STATIC_DIR / name
+    if "/" in name or name.startswith(".") or path.suffix not in STATIC_TYPES or not path.is_file():
+        raise PageNotFound()
+    return FileResponse(
+        path,
+        media_type=STATIC_TYPES[path.suffix],
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
 
 
 # login ---------------------------------------------------------------------------------------
@@ -94,185 +95,81 @@ def logout(lang: LangDep) -> Response:
     return response
 
 
-# forms ---------------------------------------------------------------------------------------
+# home ----------------------------------------------------------------------------------------
+
+
+def form_titles(session: SessionDep, lang: str) -> list[dict[str, Any]]:
+    return [
+        {"name": row.name, "version": row.version, "title": localize(row.definition["title"], lang)}
+        for row in list_latest(session)
+    ]
 
 
 @router.get("/")
 def home(
-    request: Request, session: SessionDep, user: WebUser, csrf: CsrfToken, lang: LangDep
-) -> Response:
-    forms = [
-        {"name": row.name, "version": row.version, "title": localize(row.definition["title"], lang)}
-        for row in list_latest(session)
-    ]
-    return render(request, "home.html", {"forms": forms, "user": user, "csrf_token": csrf})
-
-
-@dataclass
-class FieldView:
-    """What the template needs to draw one field."""
-
-    name: str
-    kind: str  # text | textarea | number | select
-    label: str
-    help: str
-    required: bool
-    value: str
-    error: str | None = None
-    options: list[tuple[str, str]] = field(default_factory=list)
-    max_length: int | None = None
-    integer: bool = False
-
-    @property
-    def input_id(self) -> str:
-        return f"field-{self.name}"
-
-    @property
-    def described_by(self) -> str:
-        ids = [
-            f"{self.input_id}-help" if self.help else "",
-            f"{self.input_id}-error" if self.error else "",
-        ]
-        return " ".join(i for i in ids if i)
-
-
-def field_views(
-    spec: FormSpec, lang: str, values: dict[str, Any], errors: dict[str, str]
-) -> list[FieldView]:
-    views = []
-    for f in spec.fields:
-        raw = values.get(f.name)
-        view = FieldView(
-            name=f.name,
-            kind="text",
-            label=localize(f.label, lang),
-            help=localize(f.help, lang),
-            required=f.required,
-            value="" if raw is None else str(raw),
-            error=errors.get(f.name),
-        )
-        if isinstance(f, TextField):
-            view.kind = "textarea" if f.multiline else "text"
-            view.max_length = f.max_length
-        elif isinstance(f, NumberField):
-            view.kind = "number"
-            view.integer = f.integer
-        elif isinstance(f, SelectField):
-            view.kind = "select"
-            view.options = [(o.value, localize(o.label, lang)) for o in f.options]
-        views.append(view)
-    return views
-
-
-def _form_page(
-    request: Request,
-    *,
-    spec: FormSpec,
-    version: int,
-    lang: str,
-    user: Any,
-    csrf: str,
-    values: dict[str, Any],
-    error: FormValidationError | None = None,
-) -> Response:
-    messages = error.field_messages(lang) if error else {}
-    context = {
-        "form": {
-            "name": spec.name,
-            "version": version,
-            "title": localize(spec.title, lang),
-            "description": localize(spec.description, lang),
-        },
-        "fields": field_views(spec, lang, values, messages),
-        "summary": [(f"field-{name}", message) for name, message in messages.items()],
-        "user": user,
-        "csrf_token": csrf,
-    }
-    return render(request, "form_new.html", context, status_code=422 if error else 200, lang=lang)
-
-
-@router.get("/forms/{name}/new")
-def new_record_page(
-    request: Request, session: SessionDep, user: WebUser, csrf: CsrfToken, lang: LangDep, name: str
-) -> Response:
-    row = get_definition(session, name)
-    return _form_page(
-        request, spec=spec_of(row), version=row.version, lang=lang, user=user, csrf=csrf, values={}
-    )
-
-
-@router.post("/forms/{name}/new", dependencies=[CsrfChecked])
-def submit_record(
-    request: Request,
-    session: SessionDep,
-    user: WebUser,
-    csrf: CsrfToken,
-    lang: LangDep,
-    name: str,
-    form: FormData,
-) -> Response:
-    row = get_definition(session, name)
-    spec = spec_of(row)
-    # Only the form's own fields: the page also posts csrf_token and the like.
-    values = {f.name: form.get(f.name) for f in spec.fields}
-    try:
-        record = create_record(
-            session=session, form_name=name, data=values, created_by=user.username
-        )
-    except FormValidationError as error:
-        return _form_page(
-            request,
-            spec=spec,
-            version=row.version,
-            lang=lang,
-            user=user,
-            csrf=csrf,
-            values=values,
-            error=error,
-        )
-    url = url_with_lang(f"/forms/{name}/records/{record.id}", lang, saved=1)
-    return RedirectResponse(url, status_code=303)
-
-
-@cache
-def _zone(name: str) -> tzinfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
-
-
-@router.get("/forms/{name}/records/{record_id}")
-def record_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     user: WebUser,
     csrf: CsrfToken,
     lang: LangDep,
-    name: str,
-    record_id: IdPath,
-    saved: bool = False,
 ) -> Response:
-    record = get_record(session=session, form_name=name, record_id=record_id)
-    created_at = record.created_at.astimezone(_zone(settings.timezone))
-    # Show the record with the definition version it was made with.
-    spec = spec_of(get_definition(session, name, record.form_version))
-    rows = []
-    for f in spec.fields:
-        value = record.data.get(f.name)
-        if isinstance(f, SelectField) and value is not None:
-            value = localize(f.option_label(value), lang) or value
-        rows.append((localize(f.label, lang), "" if value is None else str(value)))
+    forms = form_titles(session, lang)
+    titles = {f["name"]: f["title"] for f in forms}
+    tasks = session.execute(
+        select(FlowTask, FlowInstance, FormRecord)
+        .join(FlowInstance, FlowInstance.id == FlowTask.instance_id)
+        .join(FormRecord, FormRecord.id == FlowInstance.record_id)
+        .where(FlowTask.assignee == user.username, FlowTask.status == "pending")
+        .order_by(FlowTask.id)
+    ).all()
+    inbox = [
+        {
+            "task_id": task.id,
+            "title": f"{titles.get(record.form_name, record.form_name)} #{record.id}",
+            "step": task.node_id,
+            "from": record.created_by,
+            "amount": record.data.get("amount"),
+            "at": local_time(task.created_at, settings.timezone),
+            "url": url_with_lang(f"/forms/{record.form_name}/records/{record.id}", lang)
+            + f"#task-{task.id}",
+        }
+        for task, _instance, record in tasks
+    ]
+    recent_rows = session.scalars(
+        select(FormRecord)
+        .where(FormRecord.created_by == user.username)
+        .order_by(FormRecord.id.desc())
+        .limit(10)
+    )
+    recent = [
+        {
+            "title": f"{titles.get(r.form_name, r.form_name)} #{r.id}",
+            "status": status_label(r.status, lang),
+            "url": url_with_lang(f"/forms/{r.form_name}/records/{r.id}", lang),
+            "at": local_time(r.updated_at, settings.timezone),
+        }
+        for r in recent_rows
+    ]
+    notices = session.scalars(
+        select(Notification)
+        .where(Notification.username == user.username)
+        .order_by(Notification.id.desc())
+        .limit(10)
+    ).all()
     context = {
-        "form": {"name": spec.name, "title": localize(spec.title, lang)},
-        "record": record,
-        "created_at": created_at,
-        "timezone": settings.timezone,
-        "rows": rows,
-        "status": status_label(record.status, lang),
-        "saved": saved,
+        "inbox": inbox,
+        "recent": recent,
+        "notices": [
+            {"title": n.title, "at": local_time(n.created_at, settings.timezone)} for n in notices
+        ],
+        "groups": grouped_forms(forms, lang, ui_text("ui.other_module", lang)),
         "user": user,
         "csrf_token": csrf,
     }
-    return render(request, "record.html", context, lang=lang)
+    return render(request, "home.html", context, lang=lang)
+
+
+router.include_router(form_pages.router)
+router.include_router(task_pages.router)
+router.include_router(import_pages.router)

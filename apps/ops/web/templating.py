@@ -10,11 +10,26 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from apps.ops.core.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, negotiate_language, translate
+from apps.ops.core.i18n import (
+    LANGUAGE_NAMES,
+    SUPPORTED_LANGUAGES,
+    localize,
+    negotiate_language,
+    translate,
+)
+from apps.ops.web.messages import UI_MESSAGES
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
+
+
+def ui_text(code: str, lang: str, /, **params: Any) -> str:
+    """A text of the web pages; falls back to the app's messages (errors, statuses)."""
+    entry = UI_MESSAGES.get(code)
+    if entry is None:
+        return translate(code, lang, **params)
+    return localize(entry, lang).format(**params)
 
 
 def url_with_lang(path: str, lang: str, **params: Any) -> str:
@@ -34,7 +49,7 @@ def render(
     query = {k: v for k, v in request.query_params.items() if k != "lang"}
     base = {
         "lang": lang,
-        "t": lambda code, **params: translate(code, lang, **params),
+        "t": lambda code, **params: ui_text(code, lang, **params),
         "link": lambda path, **params: url_with_lang(path, lang, **params),
         "languages": [
             {

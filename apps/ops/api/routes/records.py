@@ -11,6 +11,7 @@ from apps.ops.crud import create_record, get_record, list_records, update_record
 from apps.ops.forms.permissions import check_writable, in_scope, readable, scope_clause, scope_for
 from apps.ops.forms.store import get_definition, spec_of
 from apps.ops.models import FormRecord, User
+from apps.ops.rules.engine import take_queued
 from apps.ops.schemas import ErrorPublic, RecordCreate, RecordPublic, RecordsPublic, RecordUpdate
 
 router = APIRouter(prefix="/forms/{name}/records", tags=["records"])
@@ -49,7 +50,8 @@ def submit_record(
     record = create_record(
         session=session, form_name=name, data=body.data, created_by=user.username, ctx=ops
     )
-    background.add_task(deliver_outbox, request)
+    if take_queued(session):
+        background.add_task(deliver_outbox, request)
     response.headers["Location"] = f"/api/v1/forms/{name}/records/{record.id}"
     return public(session, user, record)
 
@@ -128,5 +130,6 @@ def change_record(
         actor=user.username,
         ctx=ops,
     )
-    background.add_task(deliver_outbox, request)
+    if take_queued(session):
+        background.add_task(deliver_outbox, request)
     return public(session, user, record)
