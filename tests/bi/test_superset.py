@@ -6,8 +6,6 @@ Run: `.venv/bin/pytest -m superset tests/bi -s` (after `make superset-venv`).
 from __future__ import annotations
 
 import json
-import statistics
-import time
 from decimal import Decimal
 
 import httpx
@@ -225,29 +223,21 @@ def test_sql_lab_is_confined_to_the_lake(superset: Superset, tiny_lake: TinyLake
         assert not leak.exists()
 
 
-def test_chart_data_latency(superset: Superset) -> None:
-    """Print the figures the issue asks for; assert only a generous bound."""
+def test_chart_data_is_cached_after_the_first_query(superset: Superset) -> None:
+    """A forced query runs on the lake; the next plain request is answered from the cache.
+
+    Latency is a benchmark figure (`make bench`, bi_chart_p95), not a test; this prints the
+    provisioning timings for the log only.
+    """
     with superset.client("admin", "admin") as http:
         chart_id = _chart_id(http)
-        for _ in range(6):  # warm both workers (connection kept open, imports done)
-            http.get(f"/api/v1/chart/{chart_id}/data/", params={"force": "true"})
-        uncached = []
-        for _ in range(20):
-            t0 = time.perf_counter()
-            resp = http.get(f"/api/v1/chart/{chart_id}/data/", params={"force": "true"})
-            uncached.append(time.perf_counter() - t0)
-            assert resp.status_code == 200
-        cached = []
-        for _ in range(10):
-            t0 = time.perf_counter()
-            resp = http.get(f"/api/v1/chart/{chart_id}/data/")
-            cached.append(time.perf_counter() - t0)
-            assert resp.status_code == 200
-    p50 = statistics.median(uncached)
-    figures = dict(superset.timings)
-    figures |= {
-        "chart_data_p50_ms_uncached": round(p50 * 1000, 1),
-        "chart_data_p50_ms_cached": round(statistics.median(cached) * 1000, 1),
-    }
-    print(f"\nsuperset figures: {json.dumps({k: round(v, 2) for k, v in figures.items()})}")
-    assert p50 < 2.0, figures
+        forced = http.get(f"/api/v1/chart/{chart_id}/data/", params={"force": "true"})
+        assert forced.status_code == 200, forced.text
+        assert forced.json()["result"][0]["is_cached"] is False
+        again = http.get(f"/api/v1/chart/{chart_id}/data/")
+        assert again.status_code == 200, again.text
+        result = again.json()["result"][0]
+        assert result["is_cached"] is True
+        assert result["data"] == forced.json()["result"][0]["data"]
+    figures = {k: round(v, 2) for k, v in superset.timings.items()}
+    print(f"\nsuperset figures: {json.dumps(figures)}")

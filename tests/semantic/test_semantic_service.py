@@ -1,8 +1,6 @@
-"""MetricService: listing, running on a passed-in connection, and compile time."""
+"""MetricService: listing, running on a passed-in connection, and compile caching."""
 
 from __future__ import annotations
-
-import time
 
 import pyarrow as pa
 from semantic_data import MANIFEST
@@ -47,8 +45,11 @@ def test_manifest_is_cached_until_the_file_changes(tmp_path):
     assert build_index(first) is build_index(first)
 
 
-def test_compile_time(manifest):
-    """Cold compile (new query, cached manifest and entity graph) stays around a millisecond."""
+def test_compile_is_deterministic(manifest):
+    """Compiling the same query twice (cold, then from the caches) gives the same SQL.
+
+    Compile speed is a benchmark figure (`make bench`, bi_metric_compile_budget), not a test.
+    """
     queries = [
         MetricQuery(metrics=["revenue"], group_by=["metric_time__month"]),
         MetricQuery(
@@ -65,14 +66,4 @@ def test_compile_time(manifest):
         ),
     ]
     for q in queries:
-        compile_query(manifest, q)  # warm the index and template caches
-    timings = {}
-    for q in queries:
-        n = 50
-        t = time.perf_counter()
-        for _ in range(n):
-            compile_query(manifest, q)
-        timings[q.metrics[0]] = (time.perf_counter() - t) / n * 1000
-    print("compile ms:", {k: round(v, 2) for k, v in timings.items()})
-    # the goal is < 2 ms; the bound leaves room for a busy shared machine
-    assert max(timings.values()) < 20, timings
+        assert compile_query(manifest, q) == compile_query(manifest, q)
