@@ -37,11 +37,15 @@ def seed_org(session: Session, path: Path = DEMO_ORG) -> list[str]:
         session.flush()
     created = []
     for item in raw.get("users", []):
-        if user_by_name(session, item["username"]) is not None:
-            continue
         department = (
             department_by_name(session, item["department"]) if item.get("department") else None
         )
+        existing = user_by_name(session, item["username"])
+        if existing is not None:
+            # users made before the org (the app's own demo logins) join their department
+            if existing.department_id is None and department is not None:
+                existing.department_id = department.id
+            continue
         session.add(
             User(
                 username=item["username"],
