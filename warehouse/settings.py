@@ -75,6 +75,10 @@ class Settings(BaseSettings):
         default=None, description="Shopify Admin API base (https://{shop}/admin/api/2024-10)"
     )
     shopify_access_token: str = "opslake-demo-session"
+    shopify_webhook_secret: str = Field(
+        default="opslake-demo-secret",
+        description="Shopify app client secret: verifies X-Shopify-Hmac-Sha256 of order webhooks",
+    )
     dingtalk_url: str | None = Field(default=None, description="DingTalk oapi base")
     dingtalk_app_key: str = "opslake-demo-app"
     dingtalk_app_secret: str = "opslake-demo-secret"

@@ -307,3 +307,24 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class ShopifyWebhook(Base):
+    """A Shopify order webhook as received (the raw body), stored once per webhook id.
+
+    Read incrementally by the lake connector (``ingest/sources/shopify_webhooks.py``) by
+    ``received_at``, then ``id``: keep these column names and their meaning stable."""
+
+    __tablename__ = "shopify_webhooks"
+    __table_args__ = (
+        Index("ix_shopify_webhooks_received_at", "received_at", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    webhook_id: Mapped[str] = mapped_column(String(100), unique=True)
+    topic: Mapped[str] = mapped_column(String(64))
+    shop_domain: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    api_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    body: Mapped[str] = mapped_column(Text)  # the exact bytes Shopify signed, as UTF-8
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
