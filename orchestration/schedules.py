@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.jobs import build_all_job
+from orchestration.jobs import build_all_job, writeback_job
 
 TZ = "Asia/Shanghai"
 
@@ -25,4 +25,13 @@ nightly_full_refresh = dg.ScheduleDefinition(
     default_status=dg.DefaultScheduleStatus.RUNNING,
     run_config={"ops": {"opslake_dbt_assets": {"config": {"full_refresh": True}}}},
     description="Rebuild incremental marts from all of raw, so drift cannot accumulate.",
+)
+
+hourly_writeback = dg.ScheduleDefinition(
+    name="hourly_writeback",
+    job=writeback_job,
+    cron_schedule="35 * * * *",  # half an hour after the hourly build
+    execution_timezone=TZ,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Ingest the app store, refresh the marts the lake rules read, run the rules.",
 )

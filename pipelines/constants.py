@@ -12,3 +12,5 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "models"
 # the dbt of this venv, whether or not the venv is on PATH
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+# the write-back loop's app-side steps (lake-condition rules)
+WRITEBACK_GROUP = "writeback"

@@ -158,9 +158,11 @@ def test_lake_condition_reads_the_marts_read_only(tmp_path, extension_dir, clock
     with lake.writing() as con:
         con.execute("CREATE SCHEMA marts")
         con.execute(
-            "CREATE TABLE marts.fct_stock_levels AS SELECT * FROM (VALUES "
-            "('SKU-1', 'WH01', 3, 10), ('SKU-2', 'WH01', 50, 10)) "
-            "t(sku, warehouse, available, safety_stock)"
+            "CREATE TABLE marts.fct_inventory_daily AS SELECT * FROM (VALUES "
+            "(DATE '2026-03-01', 'SKU-1', 'WH01', 0, 10), "
+            "(DATE '2026-03-02', 'SKU-1', 'WH01', 3, 10), "
+            "(DATE '2026-03-02', 'SKU-2', 'WH01', 50, 10)) "
+            "t(snapshot_date, sku, warehouse_code, available_to_promise_qty, safety_qty)"
         )
     rules = read_rules(BUILTIN_RULES_DIR)
     engine = RuleEngine({"low_stock_alert": rules["low_stock_alert"]}, clock.now, lake.reader)
@@ -176,8 +178,8 @@ def test_lake_condition_reads_the_marts_read_only(tmp_path, extension_dir, clock
             assert engine.poll(session) == 0  # SKU-1 already fired today: once per cause
         with make() as session:
             [firing] = session.scalars(select(RuleFiring)).all()
-            assert firing.cause_key.startswith("lake:SKU-1:")
+            assert firing.cause_key.startswith("lake:SKU-1@WH01:")
     finally:
         db.dispose()
     with lake.reading() as con, pytest.raises(Exception, match="read-only|read only"):
-        con.execute("DELETE FROM marts.fct_stock_levels")
+        con.execute("DELETE FROM marts.fct_inventory_daily")
