@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
+from apps.ops.core.db import core
 from apps.ops.models import AuditEntry, utcnow
 
 GENESIS = "0" * 64
@@ -63,6 +64,12 @@ def _plain(value: Any) -> Any:
     return None if value is None else json.loads(_canonical(value))
 
 
+_AUDIT = AuditEntry.__table__
+_HEAD = select(_AUDIT.c.hash).order_by(_AUDIT.c.id.desc()).limit(1)
+_INSERT = insert(_AUDIT)
+_PG_LOCK = text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=AUDIT_LOCK_KEY)
+
+
 def append(
     session: Session,
     *,
@@ -73,19 +80,23 @@ def append(
     before: Any = None,
     after: Any = None,
     at: datetime | None = None,
-) -> AuditEntry:
-    """Append one entry inside the caller's (write) transaction."""
+) -> str:
+    """Append one entry inside the caller's (write) transaction; returns its hash.
+
+    Written at once with a prepared Core INSERT (pending ORM changes are flushed first),
+    so entries get ids in the order they were appended."""
+    conn = core(session)
     transaction = session.get_nested_transaction() or session.get_transaction()
     head = session.info.get(_HEAD_KEY)
     if head is not None and transaction is not None and head[0] is transaction:
         prev = head[1]
     else:
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK_KEY})
-        prev = session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
-    moment = at or utcnow()
+        if conn.dialect.name == "postgresql":
+            conn.execute(_PG_LOCK)
+        prev = conn.execute(_HEAD).scalar()
+    prev = prev or GENESIS
     values = {
-        "at": moment,
+        "at": at or utcnow(),
         "actor": actor,
         "action": action,
         "entity": entity,
@@ -93,11 +104,10 @@ def append(
         "before": _plain(before),
         "after": _plain(after),
     }
-    digest = entry_hash(prev or GENESIS, **values)
-    entry = AuditEntry(**values, prev_hash=prev or GENESIS, hash=digest)
-    session.add(entry)  # flushed with the rest of the transaction, in the order added
+    digest = entry_hash(prev, **values)
+    conn.execute(_INSERT, {**values, "prev_hash": prev, "hash": digest})
     session.info[_HEAD_KEY] = (transaction or session.get_transaction(), digest)
-    return entry
+    return digest
 
 
 @dataclass(frozen=True)

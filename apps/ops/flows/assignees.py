@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from apps.ops.flows.spec import Assignee
-from apps.ops.org.tree import head_of, manager_of, members_of_role, user_by_name
+from apps.ops.org.tree import active_among, head_of, manager_of, members_of_role
 
 
 def resolve(
@@ -27,9 +27,6 @@ def resolve(
         elif rule.field:
             value = data.get(rule.field)
             names.append(value if isinstance(value, str) else "")
-    found = []
-    for name in dict.fromkeys(n for n in names if n):
-        user = user_by_name(session, name)
-        if user is not None and user.is_active:
-            found.append(name)
-    return found
+    wanted = list(dict.fromkeys(n for n in names if n))
+    active = active_among(session, wanted)
+    return [name for name in wanted if name in active]

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from apps.ops import audit
+from apps.ops.core.db import attach, core
 from apps.ops.core.errors import (
     FlowNotFoundError,
     FlowStateError,
@@ -68,6 +70,27 @@ class _SpecCache:
 
 _SPECS = _SpecCache()
 
+# Prepared Core statements for the rows every start and action writes (an ORM flush per
+# object cost most of a submit; see docs/decisions/0012).
+_INSERT_INSTANCE = insert(FlowInstance.__table__).returning(FlowInstance.__table__.c.id)
+_INSERT_EVENT = insert(FlowEvent.__table__)
+_INSERT_TASK = insert(FlowTask.__table__).returning(FlowTask.__table__.c.id)
+_INSERT_NOTICE = insert(Notification.__table__)
+_SET_NODE = (
+    update(FlowInstance.__table__)
+    .where(FlowInstance.__table__.c.id == bindparam("instance_id"))
+    .values(current_node=bindparam("node"))
+)
+_SET_STATUS = (
+    update(FormRecord.__table__)
+    .where(FormRecord.__table__.c.id == bindparam("record_id"))
+    .values(status=bindparam("new_status"), updated_at=bindparam("moment"))
+)
+_ROUNDS = select(FlowTask.__table__.c.round).where(
+    FlowTask.__table__.c.instance_id == bindparam("instance_id"),
+    FlowTask.__table__.c.node_id == bindparam("node"),
+)
+
 
 def instance_spec(instance: FlowInstance) -> FlowSpec:
     """The flow as the instance was started (its snapshot), parsed once per process."""
@@ -110,24 +133,31 @@ class FlowEngine:
         comment: str | None = None,
         **detail: Any,
     ) -> None:
-        session.add(
-            FlowEvent(
-                instance_id=instance.id,
-                task_id=task_id,
-                node_id=node_id,
-                actor=actor,
-                action=action,
-                comment=comment,
-                detail=detail,
-                at=self.now(),
-            )
+        core(session).execute(
+            _INSERT_EVENT,
+            {
+                "instance_id": instance.id,
+                "task_id": task_id,
+                "node_id": node_id,
+                "actor": actor,
+                "action": action,
+                "comment": comment,
+                "detail": detail,
+                "at": self.now(),
+            },
         )
 
     def _notify(self, session: Session, username: str, title: str, body: str, link: str) -> None:
-        session.add(
-            Notification(
-                username=username, title=title, body=body, link=link, created_at=self.now()
-            )
+        core(session).execute(
+            _INSERT_NOTICE,
+            {
+                "username": username,
+                "title": title,
+                "body": body,
+                "link": link,
+                "created_at": self.now(),
+                "read_at": None,
+            },
         )
 
     @staticmethod
@@ -145,28 +175,40 @@ class FlowEngine:
     # -- start and move -------------------------------------------------------------------
 
     def start(
-        self, session: Session, flow_name: str, record: FormRecord, actor: str
+        self,
+        session: Session,
+        flow_name: str,
+        record: FormRecord,
+        actor: str,
+        *,
+        new_record: bool = False,
     ) -> FlowInstance:
+        """Start ``flow_name`` on ``record``. ``new_record``: the record was inserted in
+        this transaction, so it cannot be in a running flow yet (no look-up)."""
         spec = self.spec(flow_name)
         if spec.form != record.form_name:
             raise FlowStateError(reason=f"flow {flow_name} is for form {spec.form}")
-        running = session.scalars(
-            select(FlowInstance.id).where(
-                FlowInstance.record_id == record.id, FlowInstance.status == "running"
-            )
-        ).first()
-        if running is not None:
-            raise FlowStateError(reason=f"record {record.id} is already in flow {running}")
-        instance = FlowInstance(
-            flow_name=flow_name,
-            definition=snapshot(spec),
-            record_id=record.id,
-            status="running",
-            started_by=actor,
-            started_at=self.now(),
-        )
-        session.add(instance)
-        session.flush()
+        conn = core(session)
+        if not new_record:
+            running = session.scalars(
+                select(FlowInstance.id).where(
+                    FlowInstance.record_id == record.id, FlowInstance.status == "running"
+                )
+            ).first()
+            if running is not None:
+                raise FlowStateError(reason=f"record {record.id} is already in flow {running}")
+        values: dict[str, Any] = {
+            "flow_name": flow_name,
+            "definition": snapshot(spec),
+            "record_id": record.id,
+            "status": "running",
+            "current_node": None,
+            "started_by": actor,
+            "started_at": self.now(),
+            "finished_at": None,
+        }
+        instance_id = conn.execute(_INSERT_INSTANCE, values).scalar_one()
+        instance = attach(session, FlowInstance(id=instance_id, **values))
         self._event(session, instance, actor, "start")
         audit.append(
             session,
@@ -177,7 +219,7 @@ class FlowEngine:
             after={"flow": flow_name, "record_id": record.id},
         )
         self._set_record_status(session, record, "in_approval", actor)
-        self._enter(session, instance, record, spec.start, actor)
+        self._enter(session, instance, record, spec.start, actor, spec=spec, fresh=True)
         return instance
 
     def _set_record_status(
@@ -186,8 +228,14 @@ class FlowEngine:
         if record.status == status:
             return
         before = record.status
-        record.status = status
-        record.updated_at = self.now()
+        moment = self.now()
+        # Core UPDATE, and the object told it is the stored value (no second UPDATE by
+        # the ORM at commit).
+        core(session).execute(
+            _SET_STATUS, {"record_id": record.id, "new_status": status, "moment": moment}
+        )
+        set_committed_value(record, "status", status)
+        set_committed_value(record, "updated_at", moment)
         audit.append(
             session,
             actor=actor,
@@ -199,9 +247,19 @@ class FlowEngine:
         )
 
     def _enter(
-        self, session: Session, instance: FlowInstance, record: FormRecord, node_id: str, actor: str
+        self,
+        session: Session,
+        instance: FlowInstance,
+        record: FormRecord,
+        node_id: str,
+        actor: str,
+        *,
+        spec: FlowSpec | None = None,
+        fresh: bool = False,
     ) -> None:
-        spec = instance_spec(instance)
+        """Walk from ``node_id`` to the next node that waits for people (or the end).
+        ``fresh``: the instance was created in this call, so no node has had a round."""
+        spec = spec or instance_spec(instance)
         for _ in range(len(spec.nodes) + 1):  # a graph walk cannot loop forever
             if node_id == END:
                 self._finish(session, instance, record, "approved", actor)
@@ -220,8 +278,9 @@ class FlowEngine:
                 continue
             if not people:
                 raise NoAssigneeError(node=node.id, flow=spec.name)
-            instance.current_node = node.id
-            round_ = self._next_round(session, instance.id, node.id)
+            core(session).execute(_SET_NODE, {"instance_id": instance.id, "node": node.id})
+            set_committed_value(instance, "current_node", node.id)
+            round_ = 1 if fresh else self._next_round(session, instance.id, node.id)
             for username in people:
                 self._add_task(session, instance, record, node, username, round_=round_)
             self._event(session, instance, SYSTEM, "enter", node_id=node.id, to=people)
@@ -240,12 +299,8 @@ class FlowEngine:
 
     @staticmethod
     def _next_round(session: Session, instance_id: int, node_id: str) -> int:
-        rounds = session.scalars(
-            select(FlowTask.round).where(
-                FlowTask.instance_id == instance_id, FlowTask.node_id == node_id
-            )
-        ).all()
-        return max(rounds, default=0) + 1
+        rounds = core(session).execute(_ROUNDS, {"instance_id": instance_id, "node": node_id})
+        return max(rounds.scalars(), default=0) + 1
 
     def _add_task(
         self,
@@ -258,28 +313,39 @@ class FlowEngine:
         kind: str = "approve",
         round_: int = 1,
         due_at: datetime | None = None,
-    ) -> FlowTask:
+        timed: bool = True,
+    ) -> int:
+        """Insert a task (and its notice); returns its id. ``timed=False``: no due time."""
         now = self.now()
-        if kind == "approve" and due_at is None and node.timeout is not None:
+        if timed and kind == "approve" and due_at is None and node.timeout is not None:
             due_at = now + timedelta(hours=node.timeout.after_hours)
-        task = FlowTask(
-            instance_id=instance.id,
-            node_id=node.id,
-            round=round_,
-            kind=kind,
-            assignee=username,
-            status="pending" if kind == "approve" else "cc",
-            created_at=now,
-            due_at=due_at,
-            timeout_done=False,
+        task_id: int = (
+            core(session)
+            .execute(
+                _INSERT_TASK,
+                {
+                    "instance_id": instance.id,
+                    "node_id": node.id,
+                    "round": round_,
+                    "kind": kind,
+                    "assignee": username,
+                    "status": "pending" if kind == "approve" else "cc",
+                    "created_at": now,
+                    "due_at": due_at if timed else None,
+                    "timeout_done": False,
+                    "acted_at": None,
+                    "acted_by": None,
+                    "comment": None,
+                },
+            )
+            .scalar_one()
         )
-        session.add(task)
         title = f"{instance.flow_name} #{record.id}: {node.id}"
         verb = "待审批 To approve" if kind == "approve" else "抄送 For your information"
         self._notify(
             session, username, f"{verb}: {title}", "", f"/api/v1/flow-instances/{instance.id}"
         )
-        return task
+        return task_id
 
     def _finish(
         self, session: Session, instance: FlowInstance, record: FormRecord, status: str, actor: str
@@ -543,8 +609,9 @@ class FlowEngine:
             task.acted_by = SYSTEM
             node = spec.node(task.node_id)
             for username in people:
-                new = self._add_task(session, instance, record, node, username, round_=task.round)
-                new.due_at = None
+                self._add_task(
+                    session, instance, record, node, username, round_=task.round, timed=False
+                )
             audit.append(
                 session,
                 actor=SYSTEM,

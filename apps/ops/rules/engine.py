@@ -12,20 +12,44 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Insert, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from apps.ops.core.db import core
 from apps.ops.core.expressions import ExpressionError, evaluate, numeric
 from apps.ops.models import FlowInstance, FormRecord, OutboxItem, RuleFiring, RuleSchedule
 from apps.ops.rules.spec import RuleSpec
 
 log = logging.getLogger(__name__)
+_FIRINGS = RuleFiring.__table__
+# The trigger attribute events are indexed by (the form, or the flow of flow_finished).
+_TARGET = {"flow_finished": "flow"}
+_INSERT_OUTBOX = insert(OutboxItem.__table__)
+
+
+@cache
+def _insert_firing(dialect: str) -> Insert:
+    """INSERT of a firing that does nothing if (rule, cause) exists; returns the new id."""
+    if dialect == "postgresql":
+        stmt: Any = pg_insert(_FIRINGS)
+    elif dialect == "sqlite":
+        stmt = sqlite_insert(_FIRINGS)
+    else:  # pragma: no cover - the app store is SQLite or PostgreSQL
+        raise NotImplementedError(dialect)
+    return stmt.on_conflict_do_nothing(index_elements=["rule_name", "cause_key"]).returning(
+        _FIRINGS.c.id
+    )
+
+
 # Set on the session when a firing queued outbox items (see :func:`take_queued`).
 _QUEUED_KEY = "opslake.outbox_queued"
 
@@ -68,22 +92,30 @@ class RuleEngine:
     lake_reader: Callable[[], Any] | None = None  # -> a read-only DuckDB connection
     # typed field values of a record for conditions (money as Decimal, …); set by the context
     typed_values: Callable[[Session, FormRecord], dict[str, Any]] | None = None
+    _index: dict[tuple[str, Any], list[RuleSpec]] = field(default_factory=dict, repr=False)
+    _index_of: Any = field(default=None, repr=False)  # the rules dict the index was built of
 
     def names(self, session: Session, record: FormRecord) -> dict[str, Any]:
         typed = self.typed_values(session, record) if self.typed_values else None
         return record_names(record, typed)
 
     def _matching(self, on: str, **attrs: Any) -> list[RuleSpec]:
-        found = []
-        for rule in self.rules.values():
-            trigger = rule.trigger
-            if (
-                rule.enabled
-                and trigger.event == on
-                and all(getattr(trigger, k) == v for k, v in attrs.items())
-            ):
-                found.append(rule)
-        return found
+        """The enabled rules of trigger ``on`` whose trigger has these attributes (from an
+        index by event and form/flow: most events match no rule at all)."""
+        if self._index_of is not self.rules:
+            index: dict[tuple[str, Any], list[RuleSpec]] = {}
+            for rule in self.rules.values():
+                if rule.enabled:
+                    trigger = rule.trigger
+                    target = getattr(trigger, _TARGET.get(trigger.event, "form"))
+                    index.setdefault((trigger.event, target), []).append(rule)
+            self._index, self._index_of = index, self.rules
+        target = attrs.get(_TARGET.get(on, "form"))
+        return [
+            rule
+            for rule in self._index.get((on, target), ())
+            if all(getattr(rule.trigger, k) == v for k, v in attrs.items())
+        ]
 
     # -- events (inside the caller's write transaction) ------------------------------------
 
@@ -134,16 +166,9 @@ class RuleEngine:
         cause: str,
         names: dict[str, Any],
         record_id: int | None = None,
-    ) -> RuleFiring | None:
-        """Log the firing and queue its actions, once per (rule, cause). None if it had
-        fired already for this cause."""
-        exists = session.scalar(
-            select(RuleFiring.id).where(
-                RuleFiring.rule_name == rule.name, RuleFiring.cause_key == cause
-            )
-        )
-        if exists is not None:
-            return None
+    ) -> int | None:
+        """Log the firing and queue its actions, once per (rule, cause); returns the
+        firing's id, or None if it had fired already for this cause."""
         outcome, detail = "queued", None
         if rule.condition is not None:
             try:
@@ -151,39 +176,49 @@ class RuleEngine:
                     outcome = "skipped"
             except ExpressionError as exc:
                 outcome, detail = "condition_error", str(exc)
-        firing = RuleFiring(
-            rule_name=rule.name,
-            cause_key=cause[:300],
-            inputs=_plain(names),
-            outcome=outcome,
-            detail=detail,
-            fired_at=self.now(),
-        )
-        try:
-            with session.begin_nested():
-                session.add(firing)
-                session.flush()
-        except IntegrityError:  # fired concurrently for the same cause
+        inputs = _plain(names)
+        conn = core(session)
+        # One INSERT … ON CONFLICT DO NOTHING: a second firing for the same cause (also a
+        # concurrent one) inserts nothing and gets no id back.
+        firing_id = conn.execute(
+            _insert_firing(conn.dialect.name),
+            {
+                "rule_name": rule.name,
+                "cause_key": cause[:300],
+                "inputs": inputs,
+                "outcome": outcome,
+                "detail": detail,
+                "fired_at": self.now(),
+            },
+        ).scalar()
+        if firing_id is None:
             return None
-        if outcome == "queued":
-            for position, action in enumerate(rule.actions):
-                item = OutboxItem(
-                    firing_id=firing.id,
-                    position=position,
-                    kind=action.kind,
-                    payload={
-                        "action": action.model_dump(mode="json", exclude_none=True, by_alias=True),
-                        "names": _plain(names),
-                        "record_id": record_id,
-                    },
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=self.now(),
-                )
-                session.add(item)
-            session.flush()
+        if outcome == "queued" and rule.actions:
+            conn.execute(
+                _INSERT_OUTBOX,
+                [
+                    {
+                        "firing_id": firing_id,
+                        "position": position,
+                        "kind": action.kind,
+                        "payload": {
+                            "action": action.model_dump(
+                                mode="json", exclude_none=True, by_alias=True
+                            ),
+                            "names": inputs,
+                            "record_id": record_id,
+                        },
+                        "status": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": self.now(),
+                        "last_error": None,
+                        "done_at": None,
+                    }
+                    for position, action in enumerate(rule.actions)
+                ],
+            )
             session.info[_QUEUED_KEY] = True
-        return firing
+        return firing_id
 
     # -- polled triggers (scheduler) --------------------------------------------------------
 
