@@ -58,10 +58,12 @@ def batch_id(*parts: object) -> str:
 
 def run_stream(lake: Lake, stream: Stream, progress: Progress | None = None) -> StreamResult:
     results: list[LoadResult] = []
+    # a stream may feed another stream's raw table (``table``); its cursor stays its own
+    table = getattr(stream, "table", None) or stream.name
     with lake.writing() as con:
-        ensure_table(con, stream.name, stream.schema)
+        ensure_table(con, table, stream.schema)
         cursor = cursor_of(con, stream.name)
-        for batch in stream.read(cursor, parts_landed(con, stream.name)):
+        for batch in stream.read(cursor, parts_landed(con, table)):
             results.append(land(con, batch))
             if progress:
                 progress(stream.name, len(results), None)

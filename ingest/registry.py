@@ -24,6 +24,7 @@ SOURCE_MODULES = (
     "ingest.sources.jd",
     "ingest.sources.douyin",
     "ingest.sources.shopify",
+    "ingest.sources.shopify_webhooks",
     "ingest.sources.dingtalk",
     "ingest.sources.rest",
 )

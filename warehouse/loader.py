@@ -74,6 +74,9 @@ class Batch:
     # content ids of the inputs (e.g. file hashes) with a label each (e.g. the file name):
     # a part lands once, whatever batch it travels in
     parts: Sequence[tuple[str, str]] = ()
+    # the raw table, when it is not the stream's own: a second stream feeding a table (e.g.
+    # Shopify webhooks into shopify_orders) keeps its own cursor, under its stream name
+    table: str | None = None
 
 
 @dataclass(frozen=True)
@@ -175,7 +178,8 @@ def parts_landed(con: duckdb.DuckDBPyConnection, stream: str) -> set[str]:
 
 
 def _land(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadResult:
-    table = _check_name(batch.stream)
+    table = _check_name(batch.table or batch.stream)
+    cursor_key = _check_name(batch.stream)
     for name in batch.rows.column_names:
         _check_name(name)
     now = datetime.now(UTC)
@@ -226,10 +230,10 @@ def _land(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadResult:
                 [[batch.batch_id, table, pid, label] for pid, label in batch.parts],
             )
         if batch.cursor is not None:
-            con.execute(f"DELETE FROM {RAW}._cursors WHERE stream = ?", [table])
+            con.execute(f"DELETE FROM {RAW}._cursors WHERE stream = ?", [cursor_key])
             con.execute(
                 f"INSERT INTO {RAW}._cursors VALUES (?, ?, ?, ?)",
-                [table, batch.cursor, batch.batch_id, now],
+                [cursor_key, batch.cursor, batch.batch_id, now],
             )
         con.execute(
             f"INSERT INTO {RAW}._batches VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -72,14 +72,17 @@ class ShopifyOrdersStream(WindowedStream):
         return pages(first, page)
 
     def convert(self, rec: dict) -> tuple[datetime, tuple]:
-        order_id = text_id(rec, "id")
-        try:
-            updated = datetime.fromisoformat(rec.get("updated_at")).astimezone(UTC)
-        except (TypeError, ValueError) as exc:
-            raise Malformed(
-                f"updated_at {rec.get('updated_at')!r} is not an ISO 8601 time"
-            ) from exc
-        return updated, ("shopify", order_id, updated, status_of(rec), payload(rec))
+        return order_row(rec)
+
+
+def order_row(rec: dict) -> tuple[datetime, tuple]:
+    """A Shopify order (REST page or webhook body) → (updated_at, its raw row)."""
+    order_id = text_id(rec, "id")
+    try:
+        updated = datetime.fromisoformat(rec.get("updated_at")).astimezone(UTC)
+    except (TypeError, ValueError) as exc:
+        raise Malformed(f"updated_at {rec.get('updated_at')!r} is not an ISO 8601 time") from exc
+    return updated, ("shopify", order_id, updated, status_of(rec), payload(rec))
 
 
 def _factory(settings: Settings) -> ShopifyOrdersStream:

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Depends
 
 from apps.ops.api.deps import get_current_user
-from apps.ops.api.routes import admin, attachments, auth, flows, forms, imports, records
+from apps.ops.api.routes import admin, attachments, auth, flows, forms, imports, records, webhooks
 from apps.ops.api.routes.oms import router as oms_router
 from apps.ops.schemas import ErrorPublic
 
@@ -11,6 +11,7 @@ API_PREFIX = "/api/v1"
 
 api_router = APIRouter(prefix=API_PREFIX)
 api_router.include_router(auth.router)
+api_router.include_router(webhooks.router)  # signed by the sender (HMAC), no user
 # Everything but the token endpoint needs a logged-in user.
 _authenticated = {
     "dependencies": [Depends(get_current_user)],
