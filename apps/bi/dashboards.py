@@ -80,6 +80,9 @@ DATASETS: dict[str, tuple[str, str]] = {
     "fct_quality_inspections": ("inspected_on", "质检 / Quality inspections"),
     "fct_projects": ("planned_start_on", "项目 / Projects"),
     "fct_project_tasks": ("planned_start_on", "项目任务 / Project tasks"),
+    "fct_flow_instances": ("started_date", "审批流程 / Approval flows (ops app)"),
+    "fct_approval_tasks": ("created_date", "审批待办与决定 / Approval to-dos and decisions"),
+    "fct_rule_firings": ("fired_date", "规则触发 / Rule firings (ops app)"),
 }
 
 
@@ -1121,8 +1124,91 @@ PROJECTS = Dashboard(
 
 OPERATIONS = Dashboard(
     "operations",
-    "运营 / Operations",
+    "运营（审批与规则）/ Operations (approvals and rules)",
     [
+        [
+            kpi(
+                "ops-approval-cycle",
+                "平均审批周期（小时）/ Approval cycle time (h)",
+                "fct_flow_instances",
+                "approval_cycle_time_hours",
+                ",.1f",
+            ),
+            kpi(
+                "ops-approval-rate",
+                "审批通过率 / Approval rate",
+                "fct_flow_instances",
+                "approval_rate",
+                ".0%",
+            ),
+            kpi(
+                "ops-pending-approvals",
+                "待审批 / Pending approvals",
+                "fct_approval_tasks",
+                "pending_approvals",
+                ",d",
+            ),
+            kpi(
+                "ops-rule-failure-rate",
+                "规则失败率 / Rule failure rate",
+                "fct_rule_firings",
+                "rule_failure_rate",
+                ".1%",
+            ),
+        ],
+        [
+            C(
+                "ops-approvals-per-day",
+                "每日审批 / Approvals per day",
+                "echarts_timeseries_bar",
+                "fct_approval_tasks",
+                6,
+                x_axis="decided_date",
+                time_grain_sqla=D,
+                metrics=["approval_decisions"],
+                groupby=["decision"],
+                stack="Stack",
+                show_legend=True,
+                y_axis_format=",d",
+            ),
+            C(
+                "ops-rule-firings",
+                "规则触发 / Rule firings",
+                "echarts_timeseries_bar",
+                "fct_rule_firings",
+                6,
+                x_axis="fired_date",
+                time_grain_sqla=D,
+                metrics=["rule_firings"],
+                groupby=["rule_name"],
+                stack="Stack",
+                show_legend=True,
+                y_axis_format=",d",
+            ),
+        ],
+        [
+            C(
+                "ops-approval-flows",
+                "审批单据 / Approval flows",
+                "table",
+                "fct_flow_instances",
+                12,
+                query_mode="raw",
+                all_columns=[
+                    "record_id",
+                    "form_name",
+                    "record_title",
+                    "record_amount",
+                    "started_by",
+                    "flow_status",
+                    "started_at",
+                    "finished_at",
+                    "cycle_time_hours",
+                ],
+                row_limit=100,
+                order_by_cols=['["record_id", false]'],
+            ),
+        ],
         [
             C(
                 "ops-shipments",
