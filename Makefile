@@ -76,7 +76,9 @@ build: venv ## ingest every source and build every model through Dagster
 .PHONY: up
 up: setup demo ## install, build the demo lake, provision Superset, start everything
 	@$(OPSLAKE) services up --only ops
+	@$(PY) -m apps.ops.oms demo-activity
 	@$(OPSLAKE) build
+	@$(OPSLAKE) services docs
 	@$(MAKE) --no-print-directory superset-init superset-provision superset-start
 	@$(OPSLAKE) services up
 	@$(OPSLAKE) services urls

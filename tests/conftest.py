@@ -74,5 +74,8 @@ def demo_lake(tmp_path_factory: pytest.TempPathFactory, extension_dir: Path) -> 
         from apps.ops.core.db import migrate
 
         migrate(settings.app_db)
+        from apps.ops.org.demo_activity import seed_demo_activity
+
+        seed_demo_activity(settings)  # approvals and rule firings, as `make up` seeds them
         assert run_job("build_all", Console(stderr=True)), "the demo pipeline failed"
     return DemoLake(settings, Lake.from_settings(settings), truth)
