@@ -9,7 +9,7 @@ from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Float, cast, func, insert, select
+from sqlalchemy import ColumnElement, Float, bindparam, cast, func, insert, select
 from sqlalchemy.orm import Session
 
 from apps.ops import audit
@@ -36,8 +36,14 @@ DEMO_USERS = (
 # users ---------------------------------------------------------------------------------------
 
 
+_USER_BY_NAME = select(User.__table__).where(User.__table__.c.username == bindparam("username"))
+
+
 def get_user_by_username(*, session: Session, username: str) -> User | None:
-    return session.scalars(select(User).where(User.username == username)).first()
+    """The user (persistent in ``session``), read with a prepared Core statement: every
+    API request authenticates with it."""
+    row = core(session).execute(_USER_BY_NAME, {"username": username}).first()
+    return None if row is None else attach(session, User(**row._mapping))
 
 
 def authenticate(*, session: Session, username: str, password: str) -> User | None:

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
@@ -155,8 +155,13 @@ def core(session: Session) -> Connection:
 
 
 def attach(session: Session, obj: _T) -> _T:
-    """Make an object whose row was just written with Core (all columns set, primary key
-    included) a persistent member of the session, as if it had been loaded."""
+    """Make an object whose row was just written or read with Core (all columns set,
+    primary key included) a persistent member of the session, as if it had been loaded.
+    If the session already holds that row's object, that one is returned."""
+    key = inspect(obj).mapper.identity_key_from_instance(obj)
+    existing = session.identity_map.get(key)
+    if existing is not None:
+        return existing  # type: ignore[no-any-return]
     make_transient_to_detached(obj)
     session.add(obj)
     return obj

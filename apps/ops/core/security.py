@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
+import time
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -18,6 +21,7 @@ from pwdlib.exceptions import PwdlibError
 ALGORITHM = "HS256"
 ACCESS = "access"
 SESSION = "session"
+TOKEN_CACHE_SIZE = 4096
 
 _password_hash = PasswordHash.recommended()
 
@@ -42,6 +46,7 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return False
 
 
+@cache
 def derive_key(secret_key: str, purpose: str) -> bytes:
     return hmac.new(secret_key.encode(), f"opslake.ops.{purpose}".encode(), hashlib.sha256).digest()
 
@@ -52,19 +57,62 @@ def create_token(*, secret_key: str, purpose: str, subject: str, expires: timede
     return jwt.encode(claims, derive_key(secret_key, purpose), algorithm=ALGORITHM)
 
 
+class _TokenCache:
+    """Recently verified tokens -> (subject, expiry): a client sends the same token with
+    every request, and verifying it again costs more than the rest of a small request's
+    authentication. Only valid tokens are kept (bounded, LRU); the expiry is still
+    checked on every use. Keyed by token, purpose and key, so nothing crosses purposes."""
+
+    def __init__(self, size: int = TOKEN_CACHE_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, bytes], tuple[str, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, bytes]) -> str | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            if item[1] <= time.time():
+                del self._items[key]
+                return None
+            self._items.move_to_end(key)
+            return item[0]
+
+    def put(self, key: tuple[str, bytes], subject: str, expires: float) -> None:
+        with self._lock:
+            self._items[key] = (subject, expires)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_TOKENS = _TokenCache()
+
+
 def read_token(token: str, *, secret_key: str, purpose: str) -> str | None:
     """The subject (username) of a valid, unexpired token, else None."""
+    key = derive_key(secret_key, purpose)
+    subject = _TOKENS.get((token, key))
+    if subject is not None:
+        return subject
     try:
         claims = jwt.decode(
             token,
-            derive_key(secret_key, purpose),
+            key,
             algorithms=[ALGORITHM],
             options={"require": ["sub", "exp"]},
         )
     except jwt.PyJWTError:
         return None
     subject = claims.get("sub")
-    return subject if isinstance(subject, str) and subject else None
+    if not (isinstance(subject, str) and subject):
+        return None
+    _TOKENS.put((token, key), subject, float(claims["exp"]))
+    return subject
 
 
 def csrf_token(*, secret_key: str, session_token: str) -> str:

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from apps.ops.core.db import core
 from apps.ops.core.errors import FormNotFoundError, FormVersionNotFoundError
 from apps.ops.forms.spec import FormSpec
 from apps.ops.models import FormDefinition
@@ -30,7 +34,7 @@ class SpecCache:
         self._specs: OrderedDict[str, FormSpec] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, row: FormDefinition) -> FormSpec:
+    def get(self, row: FormDefinition | StoredDefinition) -> FormSpec:
         key = row.checksum
         with self._lock:
             spec = self._specs.get(key)
@@ -52,7 +56,64 @@ class SpecCache:
 SPECS = SpecCache()
 
 
-def _memo(session: Session) -> dict[tuple[str, int | None], FormDefinition]:
+@dataclass(frozen=True)
+class StoredDefinition:
+    """One stored version of a form definition, as the engines read it (the columns of
+    ``form_definitions``). Not an ORM object: it is shared by requests and never written
+    back; ``definition`` must not be changed."""
+
+    id: int
+    name: str
+    version: int
+    definition: dict[str, Any]
+    checksum: str
+    created_at: datetime
+
+
+class DefinitionCache:
+    """Definition documents by checksum (content-addressed, so valid across databases and
+    for the life of the process): a request reads the small columns and parses the JSON
+    document only the first time it sees a checksum (bounded, thread-safe)."""
+
+    def __init__(self, size: int = SPEC_CACHE_SIZE) -> None:
+        self.size = size
+        self._docs: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, checksum: str) -> dict[str, Any] | None:
+        with self._lock:
+            doc = self._docs.get(checksum)
+            if doc is not None:
+                self._docs.move_to_end(checksum)
+            return doc
+
+    def put(self, checksum: str, doc: dict[str, Any]) -> None:
+        with self._lock:
+            self._docs[checksum] = doc
+            while len(self._docs) > self.size:
+                self._docs.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._docs.clear()
+
+
+DOCUMENTS = DefinitionCache()
+_DEFS = FormDefinition.__table__.c
+_HEAD_COLUMNS = (_DEFS.id, _DEFS.name, _DEFS.version, _DEFS.checksum, _DEFS.created_at)
+_NEWEST = (
+    select(*_HEAD_COLUMNS)
+    .where(_DEFS.name == bindparam("name"))
+    .order_by(_DEFS.version.desc())
+    .limit(1)
+)
+_VERSION = select(*_HEAD_COLUMNS).where(
+    _DEFS.name == bindparam("name"), _DEFS.version == bindparam("version")
+)
+_DOCUMENT = select(_DEFS.definition).where(_DEFS.id == bindparam("id"))
+
+
+def _memo(session: Session) -> dict[tuple[str, int | None], StoredDefinition]:
     return session.info.setdefault(_SESSION_KEY, {})
 
 
@@ -61,20 +122,26 @@ def forget_definitions(session: Session) -> None:
     session.info.pop(_SESSION_KEY, None)
 
 
-def get_definition(session: Session, name: str, version: int | None = None) -> FormDefinition:
+def get_definition(session: Session, name: str, version: int | None = None) -> StoredDefinition:
     """The newest version of form ``name`` (or the given version), else a 404 error."""
     memo = _memo(session)
     row = memo.get((name, version))
     if row is not None:
         return row
-    query = select(FormDefinition).where(FormDefinition.name == name)
-    if version is not None:
-        query = query.where(FormDefinition.version == version)
-    row = session.scalars(query.order_by(FormDefinition.version.desc()).limit(1)).first()
-    if row is None:
+    conn = core(session)
+    if version is None:
+        head = conn.execute(_NEWEST, {"name": name}).first()
+    else:
+        head = conn.execute(_VERSION, {"name": name, "version": version}).first()
+    if head is None:
         if version is not None and latest_version(session, name) is not None:
             raise FormVersionNotFoundError(name=name, version=version)
         raise FormNotFoundError(name=name)
+    doc = DOCUMENTS.get(head.checksum)
+    if doc is None:
+        doc = conn.execute(_DOCUMENT, {"id": head.id}).scalar_one()
+        DOCUMENTS.put(head.checksum, doc)
+    row = StoredDefinition(**head._mapping, definition=doc)
     memo[(name, version)] = row
     memo.setdefault((name, row.version), row)
     return row
@@ -104,6 +171,6 @@ def list_latest(session: Session) -> list[FormDefinition]:
     return list(session.scalars(query))
 
 
-def spec_of(row: FormDefinition) -> FormSpec:
+def spec_of(row: FormDefinition | StoredDefinition) -> FormSpec:
     """The parsed definition of a stored version (cached by its checksum)."""
     return SPECS.get(row)

@@ -15,12 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,18 +33,21 @@ _TARGET = {"flow_finished": "flow"}
 _INSERT_OUTBOX = insert(OutboxItem.__table__)
 
 
-@cache
-def _insert_firing(dialect: str) -> Insert:
-    """INSERT of a firing that does nothing if (rule, cause) exists; returns the new id."""
-    if dialect == "postgresql":
-        stmt: Any = pg_insert(_FIRINGS)
-    elif dialect == "sqlite":
-        stmt = sqlite_insert(_FIRINGS)
-    else:  # pragma: no cover - the app store is SQLite or PostgreSQL
-        raise NotImplementedError(dialect)
-    return stmt.on_conflict_do_nothing(index_elements=["rule_name", "cause_key"]).returning(
-        _FIRINGS.c.id
+# A firing that does nothing if (rule, cause) exists and returns the new id otherwise. The
+# same SQL on SQLite (>= 3.35) and PostgreSQL; text, because SQLAlchemy's dialect inserts
+# with ON CONFLICT are compiled anew for every execution (no cache key).
+_INSERT_FIRING = (
+    text(
+        "INSERT INTO rule_firings (rule_name, cause_key, inputs, outcome, detail, fired_at) "
+        "VALUES (:rule_name, :cause_key, :inputs, :outcome, :detail, :fired_at) "
+        "ON CONFLICT (rule_name, cause_key) DO NOTHING RETURNING id"
     )
+    .bindparams(
+        bindparam("inputs", type_=_FIRINGS.c.inputs.type),
+        bindparam("fired_at", type_=_FIRINGS.c.fired_at.type),
+    )
+    .columns(_FIRINGS.c.id)
+)
 
 
 # Set on the session when a firing queued outbox items (see :func:`take_queued`).
@@ -181,7 +181,7 @@ class RuleEngine:
         # One INSERT … ON CONFLICT DO NOTHING: a second firing for the same cause (also a
         # concurrent one) inserts nothing and gets no id back.
         firing_id = conn.execute(
-            _insert_firing(conn.dialect.name),
+            _INSERT_FIRING,
             {
                 "rule_name": rule.name,
                 "cause_key": cause[:300],
