@@ -78,6 +78,7 @@ up: setup demo ## install, build the demo lake, provision Superset, start everyt
 	@$(OPSLAKE) services up --only ops
 	@$(PY) -m apps.ops.oms demo-activity
 	@$(OPSLAKE) build
+	@$(OPSLAKE) services docs
 	@$(MAKE) --no-print-directory superset-init superset-provision superset-start
 	@$(OPSLAKE) services up
 	@$(OPSLAKE) services urls

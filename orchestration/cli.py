@@ -336,10 +336,10 @@ app.add_typer(services_app, name="services")
 def services_up(
     only: Annotated[
         list[str] | None,
-        typer.Option(help="Start only these (dagster-webserver, dagster-daemon, ops)."),
+        typer.Option(help="Start only these (dagster-webserver, dagster-daemon, ops, docs)."),
     ] = None,
 ) -> None:
-    """Start Dagster (webserver + daemon) and the ops app unless already running."""
+    """Start Dagster (webserver + daemon), the ops app and the dbt docs unless running."""
     from orchestration import services
 
     try:
@@ -347,6 +347,19 @@ def services_up(
             out.print(f"{name}: {state}")
     except RuntimeError as exc:
         raise ValueError(str(exc)) from None
+
+
+@services_app.command("docs")
+@friendly
+def services_docs() -> None:
+    """Generate the dbt docs (models, columns, lineage) as one static page for `services up`."""
+    from orchestration import services
+
+    try:
+        page = services.generate_docs(settings())
+    except RuntimeError as exc:
+        raise ValueError(str(exc)) from None
+    out.print(f"dbt docs written to {page}")
 
 
 @services_app.command("urls")
@@ -369,6 +382,7 @@ def services_urls() -> None:
         ),
         ("Ops API (OpenAPI)", f"{base}:{s.ops_port}/docs", "token: POST /api/v1/auth/token"),
         ("Dagster (pipelines, lineage)", f"{base}:{s.dagster_port}/", "no login"),
+        ("dbt docs (models, columns)", f"{base}:{s.docs_port}/", "no login"),
     ):
         out.print(f"  {name:<30} {url:<32} {login}", highlight=False, soft_wrap=True)
     out.print("Stop everything with: make down", highlight=False)

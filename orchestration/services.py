@@ -1,5 +1,8 @@
 """Start and stop the long-running services `make up` brings up, by recorded PIDs.
 
+The services: the Dagster webserver and daemon, the ops app, and a static server of the
+dbt docs (``generate_docs`` writes them; the stdlib's http.server serves the one file).
+
 Each service runs in its own process group with its PID in ``var/run/<name>.pid`` and
 its log in ``var/run/<name>.log``. Starting a running service does nothing; stopping
 sends the signal the service honours (Dagster: SIGINT) to its whole group, then
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -55,7 +59,55 @@ def services(s: Settings) -> list[Service]:
             ],
             s.ops_port,
         ),
+        Service(
+            "docs",
+            [
+                sys.executable,
+                "-m",
+                "http.server",
+                "--bind",
+                s.host,
+                "--directory",
+                str(docs_dir(s)),
+                str(s.docs_port),
+            ],
+            s.docs_port,
+        ),
     ]
+
+
+def docs_dir(s: Settings) -> Path:
+    """Where the static dbt docs site lives (``index.html``)."""
+    return s.home / "docs"
+
+
+def generate_docs(s: Settings) -> Path:
+    """`dbt docs generate --static` against the lake, into ``docs_dir(s)/index.html``.
+
+    The static page embeds the manifest and the catalog (columns, types and row counts read
+    from the lake), so a plain file server is enough and nothing is fetched at view time.
+    """
+    from pipelines.constants import DBT_EXECUTABLE, DBT_PROJECT_DIR
+    from pipelines.resources import LakeResource
+
+    target = s.home / "dbt-docs-target"
+    env = os.environ | LakeResource(home=str(s.home)).dbt_env()
+    env |= {"DBT_PROFILES_DIR": str(DBT_PROJECT_DIR), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    proc = subprocess.run(
+        [DBT_EXECUTABLE, "docs", "generate", "--static", "--quiet", "--target-path", str(target)],
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    page = target / "static_index.html"
+    if proc.returncode or not page.exists():
+        raise RuntimeError(f"dbt docs generate failed:\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}")
+    out = docs_dir(s)
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(page, out / "index.html.tmp")
+    (out / "index.html.tmp").replace(out / "index.html")  # a reader never sees half a page
+    return out / "index.html"
 
 
 def _pid_file(s: Settings, name: str) -> Path:
@@ -136,6 +188,13 @@ def up(s: Settings, only: list[str] | None = None) -> dict[str, str]:
     if only and len(chosen) != len(set(only)):
         known = ", ".join(svc.name for svc in services(s))
         raise RuntimeError(f"unknown service in {', '.join(only)}; known: {known}")
+    placeholder = docs_dir(s) / "index.html"
+    if not placeholder.exists():  # the server starts even before the first docs generate
+        placeholder.parent.mkdir(parents=True, exist_ok=True)
+        placeholder.write_text(
+            "<p>The dbt docs are not generated yet: run <code>opslake services docs</code>.</p>",
+            encoding="utf-8",
+        )
     return {svc.name: start(s, svc) for svc in chosen}
 
 

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     dagster_port: int = 3000
     ops_port: int = 8000
     superset_port: int = 8088
+    docs_port: int = Field(default=8081, description="Static dbt docs server of `make up`")
     timezone: str = "Asia/Shanghai"
     duckdb_threads: int = 2
     duckdb_memory_limit: str = "4GB"
