@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -108,6 +109,10 @@ class ApiClient:
         self.sleep = sleep
         self.http = httpx.Client(timeout=timeout, headers=headers)
         self.requests = 0
+        # windows may be read by several threads: one refresh per expiry, not one per thread
+        self._auth = threading.RLock()
+        self._token_generation = 0
+        self._local = threading.local()
 
     def close(self) -> None:
         self.http.close()
@@ -132,11 +137,16 @@ class ApiClient:
         if isinstance(exc, AuthExpired):
             if self.refresh is None:
                 raise SourceError(f"{self.source}: access refused ({exc}); re-authorize")
-            self.refresh()
+            with self._auth:
+                # another thread may have refreshed since this attempt was built
+                if getattr(self._local, "generation", 0) == self._token_generation:
+                    self.refresh()
+                    self._token_generation += 1
 
     def _attempt(
         self, build: Callable[[], Request], check: Callable[[httpx.Response], T] | None
     ) -> T | httpx.Response:
+        self._local.generation = self._token_generation
         spec = build()
         self.requests += 1
         response = self.http.request(**spec)

@@ -16,11 +16,15 @@ half-open ``[start, end)`` here.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,6 +39,7 @@ from warehouse.settings import Settings
 
 CST = timezone(timedelta(hours=8), "Asia/Shanghai")
 T = TypeVar("T")
+S = TypeVar("S")
 Endpoint = Callable[[], contextlib.AbstractContextManager[str]]
 
 ORDER_SCHEMA = pa.schema(
@@ -185,6 +190,33 @@ def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:
         worker.join(timeout=30)
 
 
+def ordered(fn: Callable[[S], T], items: list[S], workers: int) -> Iterator[T]:
+    """``map(fn, items)`` run by ``workers`` threads, at most ``2 * workers`` items ahead,
+    results in the order of ``items``.
+
+    An error is raised when its item's turn comes, after the results before it; closing
+    the consumer cancels what has not started and waits for what has.
+    """
+    if workers <= 1:
+        yield from map(fn, items)
+        return
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="api-window")
+    ahead: deque[Future[T]] = deque()
+    rest = iter(items)
+    try:
+        for item in itertools.islice(rest, 2 * workers):
+            ahead.append(pool.submit(fn, item))
+        while ahead:
+            result = ahead.popleft().result()
+            for item in itertools.islice(rest, 1):
+                ahead.append(pool.submit(fn, item))
+            yield result
+    finally:
+        for future in ahead:
+            future.cancel()
+        pool.shutdown(wait=True)
+
+
 @dataclass
 class _Failure:
     exc: BaseException
@@ -214,6 +246,9 @@ class WindowedStream:
     span: timedelta = timedelta(days=183)  # a commit costs ~0.1-0.2 s: batches are big
     rows_per_batch: int = 20_000
     settle: timedelta = timedelta(minutes=5)
+    # windows read at once, each on its own connection; their results are used in order, so
+    # batches, ids and cursors do not depend on it (1 = one window after the other)
+    fetchers: int = 1
     api: ApiConfig
 
     # --- hooks --------------------------------------------------------------------------
@@ -246,36 +281,49 @@ class WindowedStream:
             return
         with self.api.endpoint() as base, self.make_client() as client:
             self.session(client, base)
+            windows = list(grid_windows(start, end, self.window, origin))
             pending = Pending(start)
-            for a, b in grid_windows(start, end, self.window, origin):
-                for page_no, records in enumerate(self.fetch(client, base, a, b), 1):
-                    self._take(pending, records, a, b, page_no)
+            read = partial(self._window, client, base)
+            for (a, b), (rows, rejected) in zip(
+                windows, ordered(read, windows, self.fetchers), strict=True
+            ):
+                pending.rows.extend(rows)
+                pending.rejected.extend(rejected)
                 crossed = (b - origin) // self.span != (a - origin) // self.span
                 if crossed or len(pending.rows) >= self.rows_per_batch or b == end:
                     yield self._batch(pending, b)
                     pending = Pending(b)
 
+    def _window(
+        self, client: ApiClient, base: str, window: tuple[datetime, datetime]
+    ) -> tuple[list[tuple], list[Rejected]]:
+        """Every page of one window, converted: (raw rows, rejected records)."""
+        a, b = window
+        pending = Pending(a)
+        for page_no, records in enumerate(self.fetch(client, base, a, b), 1):
+            self._take(pending, records, a, b, page_no)
+        return pending.rows, pending.rejected
+
     def _take(
         self, pending: Pending, records: list[dict], a: datetime, b: datetime, page_no: int
     ) -> None:
+        convert, rows = self.convert, pending.rows
         for i, rec in enumerate(records):
             try:
                 if not isinstance(rec, dict):
                     raise Malformed("record is not a JSON object")
-                t, row = self.convert(rec)
+                t, row = convert(rec)
             except (Malformed, KeyError, TypeError, ValueError) as exc:
                 reason = str(exc) if isinstance(exc, Malformed) else f"{type(exc).__name__}: {exc}"
                 where = f"{self.name} {a.isoformat()}..{b.isoformat()} page {page_no} #{i + 1}"
                 pending.rejected.append(Rejected(where, reason, rec))
                 continue
             if a <= t < b:
-                pending.rows.append(row)
+                rows.append(row)
 
     def _batch(self, pending: Pending, end: datetime) -> Batch:
         columns = list(zip(*pending.rows, strict=True)) if pending.rows else None
-        arrays = [
-            pa.array(columns[i] if columns else [], type=f.type) for i, f in enumerate(self.schema)
-        ]
+        arrays = [_array(columns[i] if columns else [], f.type) for i, f in enumerate(self.schema)]
         return Batch(
             stream=self.name,
             batch_id=batch_id(self.name, utc_text(pending.start), utc_text(end)),

@@ -1,8 +1,12 @@
 """Tmall/Taobao (TOP): taobao.trades.sold.increment.get over 1-day modified windows.
 
-Signed form POSTs (md5 over the sorted params, secret-wrapped), pages by ``page_no`` with
-``use_has_next``. TOP's code 7 "This ban will last for N more seconds" waits N seconds;
-codes 26/27 (session missing/invalid) stop the run: the seller must re-authorize.
+Signed form POSTs (md5 over the sorted params, secret-wrapped). TOP sorts a window by
+``modified`` descending: a trade modified while we page leaves the window and every older
+trade moves up one place, so paging forward would skip one. As TOP's docs advise, a window
+is read from its last page back to page 1 (a one-row probe gives ``total_results``): a
+shift can then only bring back a trade already read, which is dropped as a paging echo.
+TOP's code 7 "This ban will last for N more seconds" waits N seconds; codes 26/27 (session
+missing/invalid) stop the run: the seller must re-authorize.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from datetime import datetime
 import httpx
 
 from ingest.core import SourceError
-from ingest.http import ApiClient, Retryable, pages
+from ingest.http import ApiClient, Retryable
 from ingest.sources.api import (
     ApiConfig,
     Malformed,
@@ -64,8 +68,11 @@ class TmallTradesStream(WindowedStream):
     page_size: int = 100
     name: str = "tmall_trades"
     source: str = "tmall"
+    fetchers: int = 4  # windows in flight (TOP counts calls per day, not connections)
 
-    def _request(self, base: str, start: datetime, end: datetime, page_no: int) -> dict:
+    def _request(
+        self, base: str, start: datetime, end: datetime, page_no: int, size: int = 0
+    ) -> dict:
         params = {
             "method": METHOD,
             "app_key": self.app_key,
@@ -78,8 +85,7 @@ class TmallTradesStream(WindowedStream):
             "start_modified": cst(start),
             "end_modified": cst(end),
             "page_no": str(page_no),
-            "page_size": str(self.page_size),
-            "use_has_next": "true",
+            "page_size": str(size or self.page_size),
         }
         params["sign"] = top_sign(params, self.app_secret)
         return {"method": "POST", "url": base, "data": params}
@@ -87,12 +93,13 @@ class TmallTradesStream(WindowedStream):
     def fetch(
         self, client: ApiClient, base: str, start: datetime, end: datetime
     ) -> Iterator[list[dict]]:
-        def page(no: int) -> tuple[list[dict], int | None]:
-            body = client.send(lambda: self._request(base, start, end, no), check)
+        probe = client.send(lambda: self._request(base, start, end, 1, size=1), check)
+        total = int(probe.get("total_results") or 0)
+        seen: dict[tuple[object, object], int] = {}  # (tid, modified) -> page it came on
+        for no in range(-(-total // self.page_size), 0, -1):
+            body = client.send(lambda no=no: self._request(base, start, end, no), check)
             trades = (body.get("trades") or {}).get("trade") or []
-            return trades, no + 1 if body.get("has_next") else None
-
-        return pages(1, page)
+            yield [t for t in trades if not _echo(seen, t, no)]
 
     def convert(self, rec: dict) -> tuple[datetime, tuple]:
         order_id = text_id(rec, "tid_str", "tid")
@@ -101,6 +108,14 @@ class TmallTradesStream(WindowedStream):
         except ValueError as exc:
             raise Malformed(f"modified: {exc}") from exc
         return modified, ("tmall", order_id, modified, rec.get("status"), payload(rec))
+
+
+def _echo(seen: dict[tuple[object, object], int], trade: object, page_no: int) -> bool:
+    """True when this version of the trade already came on another page of the window."""
+    if not isinstance(trade, dict):
+        return False
+    key = (trade.get("tid_str") or trade.get("tid"), trade.get("modified"))
+    return seen.setdefault(key, page_no) != page_no
 
 
 def _factory(settings: Settings) -> TmallTradesStream:

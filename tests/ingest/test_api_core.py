@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
 
-from ingest.sources.api import CST, ApiConfig, WindowedStream, fixed, grid_windows, prefetched
+from ingest.sources.api import (
+    CST,
+    ApiConfig,
+    WindowedStream,
+    fixed,
+    grid_windows,
+    ordered,
+    prefetched,
+)
 
 ORIGIN = datetime(2024, 11, 1, tzinfo=CST)
 DAY = timedelta(days=1)
@@ -63,3 +73,24 @@ def test_prefetch_hands_over_items_then_the_workers_error() -> None:
         for item in prefetched(items()):
             got.append(item)
     assert got == [1, 2]
+
+
+def test_windows_read_at_once_come_back_in_order_then_the_first_error() -> None:
+    started: list[int] = []
+    lock = threading.Lock()
+
+    def read(n: int) -> int:
+        with lock:
+            started.append(n)
+        time.sleep(0.02 * (5 - n % 5))  # later windows finish first
+        if n == 6:
+            raise RuntimeError("window 6 failed")
+        return n * 10
+
+    got: list[int] = []
+    with pytest.raises(RuntimeError, match="window 6 failed"):
+        for result in ordered(read, list(range(20)), workers=3):
+            got.append(result)
+    assert got == [0, 10, 20, 30, 40, 50]
+    assert len(started) < 20  # never more than 2 x workers ahead: the rest was not read
+    assert list(ordered(read, [1, 2, 3], workers=1)) == [10, 20, 30]

@@ -42,6 +42,8 @@ def guarded(state: ServerState, platform: str, handler: Handler) -> Handler:
     async def endpoint(request: Request) -> Response:
         path = request.url.path
         state.requests[platform] += 1
+        for hook in list(state.hooks):
+            hook(path)
         delay = state.delay_for(path)
         if delay:
             await asyncio.sleep(delay)

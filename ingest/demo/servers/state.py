@@ -88,6 +88,9 @@ class ServerState:
         self.faults: list[Fault] = []
         self.delay: dict[str, float] = {}  # path prefix -> seconds added to every request
         self.requests: Counter[str] = Counter()  # platform -> requests served
+        # called with the path of every request before it is answered (tests change the
+        # data between pages with it, as a real shop does while a connector pages)
+        self.hooks: list[Callable[[str], None]] = []
         self.tokens: dict[str, float] = {}  # access token -> expiry (Unix seconds)
         self.refresh_tokens: set[str] = set()
 
@@ -111,6 +114,16 @@ class ServerState:
                         rows.append((when(rec), line, key(rec) if key else ""))
         rows.sort(key=lambda r: r[0])
         return Series([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+
+    def move(self, channel: str, index: int, to: float, line: bytes) -> None:
+        """Re-stamp the record at ``index`` (time order): it leaves its place, as a record
+        modified again leaves its modified-time window."""
+        series = self.data(channel)
+        with self.lock:
+            del series.times[index], series.lines[index]
+            key = series.keys.pop(index)
+        with self.lock:
+            series.add(to, line, key)
 
     def add_records(self, channel: str, at: datetime, records: list[dict], key: str = "") -> None:
         """Serve extra (e.g. malformed) records as if modified at ``at``."""
