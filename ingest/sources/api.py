@@ -217,6 +217,27 @@ def ordered(fn: Callable[[S], T], items: list[S], workers: int) -> Iterator[T]:
         pool.shutdown(wait=True)
 
 
+def pages_from_the_back(
+    total: int,
+    size: int,
+    page: Callable[[int], list],
+    key: Callable[[dict], object],
+    first: int = 1,
+) -> Iterator[list]:
+    """The pages of a window of ``total`` records, last page first, without echoes.
+
+    Page-numbered APIs sort a window by modified time. A record modified while we page
+    leaves the window and every record after it moves up one place: paging forward skips
+    the one that slides onto a page already read. Paging backward, a shift can only bring
+    back a record already read (the same ``key``, i.e. id and modified time, on another
+    page), which is dropped. ``page(no)`` returns the records of page ``no``.
+    """
+    seen: dict[object, int] = {}
+    for no in range(first + -(-total // size) - 1, first - 1, -1):
+        records = page(no)
+        yield [r for r in records if not isinstance(r, dict) or seen.setdefault(key(r), no) == no]
+
+
 @dataclass
 class _Failure:
     exc: BaseException

@@ -16,8 +16,16 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from ingest.core import SourceError
-from ingest.http import ApiClient, AuthExpired, Retryable, pages
-from ingest.sources.api import ApiConfig, Malformed, WindowedStream, json_body, payload, text_id
+from ingest.http import ApiClient, AuthExpired, Retryable
+from ingest.sources.api import (
+    ApiConfig,
+    Malformed,
+    WindowedStream,
+    json_body,
+    pages_from_the_back,
+    payload,
+    text_id,
+)
 from ingest.sources.signing import douyin_param_json, douyin_sign
 from warehouse.settings import Settings
 
@@ -90,24 +98,30 @@ class DouyinOrdersStream(WindowedStream):
     def fetch(
         self, client: ApiClient, base: str, start: datetime, end: datetime
     ) -> Iterator[list[dict]]:
-        def page(no: int) -> tuple[list[dict], int | None]:
+        def call(no: int, size: int) -> dict:
             params = {
                 "update_time_start": int(start.timestamp()),
                 "update_time_end": int(end.timestamp()),
                 "order_by": "update_time",
                 "order_asc": False,
                 "page": no,
-                "size": self.size,
+                "size": size,
             }
-            data = client.send(
+            return client.send(
                 lambda: self._signed(base, "/order/searchList", "order.searchList", params, True),
                 check,
             )
-            orders = data.get("shop_order_list") or []
-            done = not orders or (no + 1) * self.size >= int(data.get("total", 0))
-            return orders, None if done else no + 1
 
-        return pages(0, page)
+        # last page first (``api.pages_from_the_back``): an order updated while we page
+        # hides no other; a one-row probe gives ``total``
+        total = int(call(0, 1).get("total", 0))
+        return pages_from_the_back(
+            total,
+            self.size,
+            lambda no: call(no, self.size).get("shop_order_list") or [],
+            lambda o: (o.get("order_id"), o.get("update_time")),
+            first=0,
+        )
 
     def convert(self, rec: dict) -> tuple[datetime, tuple]:
         order_id = text_id(rec, "order_id")

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from ingest.core import SourceError
-from ingest.http import ApiClient, Retryable, pages
+from ingest.http import ApiClient, Retryable
 from ingest.sources.api import (
     CST,
     ApiConfig,
@@ -25,6 +25,7 @@ from ingest.sources.api import (
     cst,
     from_cst,
     json_body,
+    pages_from_the_back,
     payload,
     text_id,
 )
@@ -72,7 +73,7 @@ class JdOrdersStream(WindowedStream):
     name: str = "jd_orders"
     source: str = "jd"
 
-    def _request(self, base: str, start: datetime, end: datetime, page: int) -> dict:
+    def _request(self, base: str, start: datetime, end: datetime, page: int, size: int = 0) -> dict:
         business = {
             "start_date": cst(start),
             "end_date": cst(end),
@@ -80,7 +81,7 @@ class JdOrdersStream(WindowedStream):
             "TRADE_CANCELED,LOCKED,POP_ORDER_PAUSE",
             "optional_fields": OPTIONAL_FIELDS,
             "page": str(page),
-            "page_size": str(self.page_size),
+            "page_size": str(size or self.page_size),
             "sortType": 1,
             "dateType": 0,
         }
@@ -99,17 +100,18 @@ class JdOrdersStream(WindowedStream):
     def fetch(
         self, client: ApiClient, base: str, start: datetime, end: datetime
     ) -> Iterator[list[dict]]:
-        seen = 0
+        # last page first (``api.pages_from_the_back``): an order modified while we page
+        # hides no other; a one-row probe gives ``orderTotal``
+        probe = client.send(lambda: self._request(base, start, end, 1, size=1), check)
 
-        def page(no: int) -> tuple[list[dict], int | None]:
-            nonlocal seen
-            result = client.send(lambda: self._request(base, start, end, no), check)
-            orders = result.get("orderInfoList") or []
-            seen += len(orders)
-            done = seen >= int(result.get("orderTotal", 0)) or len(orders) < self.page_size
-            return orders, None if done else no + 1
+        def page(no: int) -> list[dict]:
+            return (
+                client.send(lambda: self._request(base, start, end, no), check).get("orderInfoList")
+                or []
+            )
 
-        return pages(1, page)
+        total = int(probe.get("orderTotal") or 0)
+        return pages_from_the_back(total, self.page_size, page, _version)
 
     def convert(self, rec: dict) -> tuple[datetime, tuple]:
         order_id = text_id(rec, "orderId")
@@ -118,6 +120,10 @@ class JdOrdersStream(WindowedStream):
         except ValueError as exc:
             raise Malformed(f"modified: {exc}") from exc
         return modified, ("jd", order_id, modified, rec.get("orderState"), payload(rec))
+
+
+def _version(order: dict) -> tuple[object, object]:
+    return order.get("orderId"), order.get("modified")
 
 
 def _factory(settings: Settings) -> JdOrdersStream:

@@ -1,10 +1,8 @@
 """Tmall/Taobao (TOP): taobao.trades.sold.increment.get over 1-day modified windows.
 
-Signed form POSTs (md5 over the sorted params, secret-wrapped). TOP sorts a window by
-``modified`` descending: a trade modified while we page leaves the window and every older
-trade moves up one place, so paging forward would skip one. As TOP's docs advise, a window
-is read from its last page back to page 1 (a one-row probe gives ``total_results``): a
-shift can then only bring back a trade already read, which is dropped as a paging echo.
+Signed form POSTs (md5 over the sorted params, secret-wrapped). As TOP's docs advise, a
+window is read from its last page back to page 1 (a one-row probe gives ``total_results``),
+so a trade modified while we page hides no other (``api.pages_from_the_back``).
 TOP's code 7 "This ban will last for N more seconds" waits N seconds; codes 26/27 (session
 missing/invalid) stop the run: the seller must re-authorize.
 """
@@ -27,6 +25,7 @@ from ingest.sources.api import (
     cst,
     from_cst,
     json_body,
+    pages_from_the_back,
     payload,
     text_id,
 )
@@ -94,12 +93,13 @@ class TmallTradesStream(WindowedStream):
         self, client: ApiClient, base: str, start: datetime, end: datetime
     ) -> Iterator[list[dict]]:
         probe = client.send(lambda: self._request(base, start, end, 1, size=1), check)
+
+        def page(no: int) -> list[dict]:
+            body = client.send(lambda: self._request(base, start, end, no), check)
+            return (body.get("trades") or {}).get("trade") or []
+
         total = int(probe.get("total_results") or 0)
-        seen: dict[tuple[object, object], int] = {}  # (tid, modified) -> page it came on
-        for no in range(-(-total // self.page_size), 0, -1):
-            body = client.send(lambda no=no: self._request(base, start, end, no), check)
-            trades = (body.get("trades") or {}).get("trade") or []
-            yield [t for t in trades if not _echo(seen, t, no)]
+        return pages_from_the_back(total, self.page_size, page, _version)
 
     def convert(self, rec: dict) -> tuple[datetime, tuple]:
         order_id = text_id(rec, "tid_str", "tid")
@@ -110,12 +110,8 @@ class TmallTradesStream(WindowedStream):
         return modified, ("tmall", order_id, modified, rec.get("status"), payload(rec))
 
 
-def _echo(seen: dict[tuple[object, object], int], trade: object, page_no: int) -> bool:
-    """True when this version of the trade already came on another page of the window."""
-    if not isinstance(trade, dict):
-        return False
-    key = (trade.get("tid_str") or trade.get("tid"), trade.get("modified"))
-    return seen.setdefault(key, page_no) != page_no
+def _version(trade: dict) -> tuple[object, object]:
+    return trade.get("tid_str") or trade.get("tid"), trade.get("modified")
 
 
 def _factory(settings: Settings) -> TmallTradesStream:
