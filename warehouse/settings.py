@@ -64,10 +64,19 @@ class Settings(BaseSettings):
     tmall_app_key: str = "opslake-demo-app"
     tmall_app_secret: str = "opslake-demo-secret"
     tmall_session: str = "opslake-demo-session"
+    tmall_refresh_token: str = Field(
+        default="opslake-demo-refresh", description="renews an expired session; empty: none"
+    )
     jd_url: str | None = Field(default=None, description="JD JOS gateway (…/routerjson)")
     jd_app_key: str = "opslake-demo-app"
     jd_app_secret: str = "opslake-demo-secret"
     jd_access_token: str = "opslake-demo-session"
+    jd_refresh_token: str = Field(
+        default="opslake-demo-refresh", description="renews an expired token; empty: none"
+    )
+    jd_oauth_url: str | None = Field(
+        default=None, description="https://open-oauth.jd.com/oauth2 (demo: beside routerjson)"
+    )
     douyin_url: str | None = Field(default=None, description="Douyin open API base")
     douyin_app_key: str = "opslake-demo-app"
     douyin_app_secret: str = "opslake-demo-secret"

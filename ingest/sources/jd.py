@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from ingest.core import SourceError
-from ingest.http import ApiClient, Retryable
+from ingest.http import ApiClient, AuthExpired, Retryable
 from ingest.sources.api import (
     CST,
     ApiConfig,
@@ -48,9 +48,10 @@ def check(response: httpx.Response) -> dict:
         raise Retryable(f"HTTP {response.status_code}, not JSON: {response.text[:100]}") from exc
     if "error_response" in doc:
         err = doc["error_response"]
-        raise SourceError(
-            f"jd: error {err.get('code')} {err.get('zh_desc', '')} ({err.get('en_desc', '')})"
-        )
+        text = f"jd: error {err.get('code')} {err.get('zh_desc', '')} ({err.get('en_desc', '')})"
+        if "access_token" in str(err.get("en_desc", "")).lower():
+            raise AuthExpired(text)  # expired or revoked: renewed if a refresh token is set
+        raise SourceError(text)
     result = doc[RESPONSE]["searchorderinfo_result"]
     api_result = result.get("apiResult") or {}
     if not api_result.get("success"):
@@ -72,6 +73,25 @@ class JdOrdersStream(WindowedStream):
     window: timedelta = timedelta(days=7)
     name: str = "jd_orders"
     source: str = "jd"
+    refresh_token: str = ""
+    oauth_url: str | None = None  # default: ``…/oauth2`` beside ``…/routerjson`` (demo)
+
+    def session(self, client: ApiClient, base: str) -> None:
+        if self.refresh_token:
+            client.refresh = lambda: self._renew(client, base)
+
+    def _renew(self, client: ApiClient, base: str) -> None:
+        oauth = (self.oauth_url or base.removesuffix("/routerjson") + "/oauth2").rstrip("/")
+        params = {
+            "app_key": self.app_key,
+            "app_secret": self.app_secret,
+            "grant_type": "refresh_token",
+            "refresh_token": self.refresh_token,
+        }
+        url = f"{oauth}/refresh_token"
+        token = client.send(lambda: {"method": "GET", "url": url, "params": params}, check_refresh)
+        self.access_token = token["access_token"]
+        self.refresh_token = token.get("refresh_token") or self.refresh_token
 
     def _request(self, base: str, start: datetime, end: datetime, page: int, size: int = 0) -> dict:
         business = {
@@ -122,6 +142,20 @@ class JdOrdersStream(WindowedStream):
         return modified, ("jd", order_id, modified, rec.get("orderState"), payload(rec))
 
 
+def check_refresh(response: httpx.Response) -> dict:
+    """The answer of open-oauth.jd.com ``/oauth2/refresh_token``: code 0 and the new token."""
+    try:
+        doc = json_body(response)
+    except ValueError as exc:
+        raise Retryable(f"HTTP {response.status_code}, not JSON: {response.text[:100]}") from exc
+    if doc.get("code") not in (0, "0") or not doc.get("access_token"):
+        raise SourceError(
+            f"jd: the access token could not be renewed (code {doc.get('code')} "
+            f"{doc.get('msg', '')}); re-authorize the shop"
+        )
+    return doc
+
+
 def _version(order: dict) -> tuple[object, object]:
     return order.get("orderId"), order.get("modified")
 
@@ -132,6 +166,8 @@ def _factory(settings: Settings) -> JdOrdersStream:
         app_key=settings.jd_app_key,
         app_secret=settings.jd_app_secret,
         access_token=settings.jd_access_token,
+        refresh_token=settings.jd_refresh_token,
+        oauth_url=settings.jd_oauth_url,
     )
 
 

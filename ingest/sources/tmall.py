@@ -3,8 +3,9 @@
 Signed form POSTs (md5 over the sorted params, secret-wrapped). As TOP's docs advise, a
 window is read from its last page back to page 1 (a one-row probe gives ``total_results``),
 so a trade modified while we page hides no other (``api.pages_from_the_back``).
-TOP's code 7 "This ban will last for N more seconds" waits N seconds; codes 26/27 (session
-missing/invalid) stop the run: the seller must re-authorize.
+TOP's code 7 "This ban will last for N more seconds" waits N seconds. Codes 26/27 (session
+missing, invalid or expired) renew the session with ``taobao.top.auth.token.refresh`` when a
+refresh token is configured and repeat the call; without one the run stops (re-authorize).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import httpx
+import orjson
 
 from ingest.core import SourceError
-from ingest.http import ApiClient, Retryable
+from ingest.http import ApiClient, AuthExpired, Retryable
 from ingest.sources.api import (
     ApiConfig,
     Malformed,
@@ -33,6 +35,8 @@ from ingest.sources.signing import top_sign
 from warehouse.settings import Settings
 
 METHOD = "taobao.trades.sold.increment.get"
+REFRESH_METHOD = "taobao.top.auth.token.refresh"
+SESSION_CODES = {26, 27}  # missing / invalid (or expired) session
 FIELDS = "tid,tid_str,status,type,created,modified,payment,total_fee,post_fee,orders"
 _BAN = re.compile(r"ban will last for (\d+(?:\.\d+)?)", re.I)
 RETRY_CODES = {7, 10, 20, 520}  # call limited, service unavailable, platform errors
@@ -54,8 +58,26 @@ def check(response: httpx.Response) -> dict:
             raise Retryable(text.strip(), after=float(ban.group(1)))
         if int(err.get("code", 0)) in RETRY_CODES or "isp." in str(err.get("sub_code", "")):
             raise Retryable(text.strip())
+        if int(err.get("code", 0)) in SESSION_CODES:
+            raise AuthExpired(text.strip())
         raise SourceError(f"tmall: {text.strip()}")
     return doc["trades_sold_increment_get_response"]
+
+
+def check_refresh(response: httpx.Response) -> dict:
+    """The new token of ``taobao.top.auth.token.refresh`` (``token_result`` is JSON text)."""
+    try:
+        doc = json_body(response)
+        err = doc.get("error_response")
+        if err:
+            raise SourceError(
+                f"tmall: the session could not be renewed (TOP error {err.get('code')} "
+                f"{err.get('sub_code', '')} {err.get('sub_msg', err.get('msg', ''))}); "
+                "re-authorize the shop"
+            )
+        return orjson.loads(doc["top_auth_token_refresh_response"]["token_result"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise Retryable(f"not a token refresh answer: {response.text[:100]}") from exc
 
 
 @dataclass
@@ -67,7 +89,30 @@ class TmallTradesStream(WindowedStream):
     page_size: int = 100
     name: str = "tmall_trades"
     source: str = "tmall"
+    refresh_token: str = ""
     fetchers: int = 4  # windows in flight (TOP counts calls per day, not connections)
+
+    def session(self, client: ApiClient, base: str) -> None:
+        if self.refresh_token:
+            client.refresh = lambda: self._renew(client, base)
+
+    def _renew(self, client: ApiClient, base: str) -> None:
+        def build() -> dict:
+            params = {
+                "method": REFRESH_METHOD,
+                "app_key": self.app_key,
+                "timestamp": cst(datetime.now()),
+                "format": "json",
+                "v": "2.0",
+                "sign_method": "md5",
+                "refresh_token": self.refresh_token,
+            }
+            params["sign"] = top_sign(params, self.app_secret)
+            return {"method": "POST", "url": base, "data": params}
+
+        token = client.send(build, check_refresh)
+        self.session_key = token["access_token"]
+        self.refresh_token = token.get("refresh_token") or self.refresh_token
 
     def _request(
         self, base: str, start: datetime, end: datetime, page_no: int, size: int = 0
@@ -120,6 +165,7 @@ def _factory(settings: Settings) -> TmallTradesStream:
         app_key=settings.tmall_app_key,
         app_secret=settings.tmall_app_secret,
         session_key=settings.tmall_session,
+        refresh_token=settings.tmall_refresh_token,
     )
 
 

@@ -15,12 +15,13 @@ from pathlib import Path
 import uvicorn
 
 from .app import create_app
-from .state import APP_KEY, APP_SECRET, DOUYIN_SHOP_ID, SESSION, ServerState
+from .state import APP_KEY, APP_SECRET, DOUYIN_SHOP_ID, REFRESH, SESSION, ServerState
 
 __all__ = [
     "APP_KEY",
     "APP_SECRET",
     "DOUYIN_SHOP_ID",
+    "REFRESH",
     "SESSION",
     "DemoServer",
     "ServerState",

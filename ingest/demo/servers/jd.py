@@ -11,7 +11,7 @@ from starlette.responses import Response
 from ingest.sources.signing import jd_sign
 
 from .app import json_response, params_of, raw_json
-from .state import APP_KEY, APP_SECRET, SESSION, ServerState, cst_seconds
+from .state import APP_KEY, APP_SECRET, REFRESH, ServerState, cst_seconds
 
 PLATFORM = "jd"
 METHOD = "jingdong.pop.order.search"
@@ -46,7 +46,8 @@ def routes(state: ServerState) -> list[tuple[str, object, list[str]]]:
         if p.get("sign") != jd_sign(p, APP_SECRET):
             return error("12", "无效签名", "Invalid signature")
         fault = state.take(request.url.path, ("token_expired", "busy"))
-        if p.get("access_token") != SESSION or (fault and fault.kind == "token_expired"):
+        expired = fault is not None and fault.kind == "token_expired"
+        if expired or not state.session_valid(p.get("access_token")):
             return error("19", "token已过期或者不存在，请重新授权", "Invalid access_token")
         if fault is not None:
             return api_failure("系统繁忙，请稍后再试", "system busy, retry later")
@@ -84,4 +85,22 @@ def routes(state: ServerState) -> list[tuple[str, object, list[str]]]:
         )
         return raw_json(body)
 
-    return [("/jd/routerjson", router, ["GET", "POST"])]
+    async def refresh(request: Request) -> Response:
+        """open-oauth.jd.com/oauth2/refresh_token: app key + secret + refresh token."""
+        q = dict(request.query_params)
+        if (q.get("app_key"), q.get("app_secret")) != (APP_KEY, APP_SECRET):
+            return json_response({"code": 401, "msg": "app_key或app_secret错误"})
+        if q.get("grant_type") != "refresh_token":
+            return json_response({"code": 400, "msg": "grant_type必须为refresh_token"})
+        if q.get("refresh_token") not in (REFRESH, *state.refresh_tokens):
+            return json_response({"code": 402, "msg": "refresh_token无效或已过期"})
+        token, new_refresh, ttl = state.issue_token()
+        state.refresh_tokens.add(q["refresh_token"])
+        return json_response(
+            {"code": 0, "access_token": token, "refresh_token": new_refresh, "expires_in": ttl}
+        )
+
+    return [
+        ("/jd/routerjson", router, ["GET", "POST"]),
+        ("/jd/oauth2/refresh_token", refresh, ["GET"]),
+    ]

@@ -20,6 +20,7 @@ CST = timezone(timedelta(hours=8))
 APP_KEY = "opslake-demo-app"
 APP_SECRET = "opslake-demo-secret"
 SESSION = "opslake-demo-session"  # TOP session / JD access token / Shopify access token
+REFRESH = "opslake-demo-refresh"  # TOP / JD refresh token (reusable, unlike Douyin's)
 DOUYIN_SHOP_ID = "88001"
 
 
@@ -93,6 +94,10 @@ class ServerState:
         self.hooks: list[Callable[[str], None]] = []
         self.tokens: dict[str, float] = {}  # access token -> expiry (Unix seconds)
         self.refresh_tokens: set[str] = set()
+        # calls one access token may make before the platform answers "expired" (None: no
+        # limit); ``SESSION`` counts too, so a run must refresh to get past it
+        self.calls_per_token: int | None = None
+        self.token_calls: Counter[str] = Counter()
 
     # --- data ---------------------------------------------------------------------------
     def data(self, channel: str) -> Series:
@@ -169,8 +174,19 @@ class ServerState:
         return token, refresh, int(self.token_ttl)
 
     def token_valid(self, token: str | None) -> bool:
+        """An issued token, before its expiry and within its call budget (counts a call)."""
         with self.lock:
-            return token is not None and self.tokens.get(token, 0) > time.time()
+            if token is None or self.tokens.get(token, 0) <= time.time():
+                return False
+            return self._spend(token)
+
+    def _spend(self, token: str) -> bool:
+        if self.calls_per_token is None:
+            return True
+        if self.token_calls[token] >= self.calls_per_token:
+            return False
+        self.token_calls[token] += 1
+        return True
 
     def use_refresh_token(self, refresh: str | None) -> bool:
         with self.lock:
@@ -178,6 +194,12 @@ class ServerState:
                 self.refresh_tokens.discard(refresh)
                 return True
             return False
+
+    def session_valid(self, token: str | None) -> bool:
+        """TOP/JD: the demo token or an issued one, within its call budget (counts a call)."""
+        with self.lock:
+            known = token == SESSION or self.tokens.get(token or "", 0) > time.time()
+            return known and self._spend(token or "")
 
     def expire_tokens(self) -> None:
         with self.lock:

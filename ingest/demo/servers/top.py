@@ -5,16 +5,18 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ingest.sources.signing import top_sign
 
 from .app import json_response, params_of, raw_json
-from .state import APP_KEY, APP_SECRET, SESSION, ServerState, cst_seconds
+from .state import APP_KEY, APP_SECRET, REFRESH, ServerState, cst_seconds
 
 PLATFORM = "tmall"
 METHOD = "taobao.trades.sold.increment.get"
+REFRESH_METHOD = "taobao.top.auth.token.refresh"
 MAX_WINDOW = 86400  # end_modified - start_modified <= 1 day
 
 
@@ -29,6 +31,20 @@ def error(code: int, msg: str, sub_code: str = "", sub_msg: str = "") -> Respons
 
 def _bad_args(text: str) -> Response:
     return error(41, "Invalid arguments", "isv.invalid-parameter", text)
+
+
+def _refresh(state: ServerState, p: dict[str, str]) -> Response:
+    """taobao.top.auth.token.refresh: a new session for a refresh token (token_result is a
+    JSON string, as TOP sends it)."""
+    refresh = p.get("refresh_token")
+    if refresh != REFRESH and refresh not in state.refresh_tokens:
+        return error(15, "Remote service error", "isv.refresh-token-invalid", "refresh_token无效")
+    token, new_refresh, ttl = state.issue_token()
+    state.refresh_tokens.add(refresh)  # TOP refresh tokens stay valid until they expire
+    result = {"access_token": token, "refresh_token": new_refresh, "expires_in": ttl}
+    return json_response(
+        {"top_auth_token_refresh_response": {"token_result": orjson.dumps(result).decode()}}
+    )
 
 
 def routes(state: ServerState) -> list[tuple[str, object, list[str]]]:
@@ -47,6 +63,8 @@ def routes(state: ServerState) -> list[tuple[str, object, list[str]]]:
             datetime.strptime(p.get("timestamp", ""), "%Y-%m-%d %H:%M:%S")
         except ValueError:
             return error(31, "Invalid timestamp")
+        if p.get("method") == REFRESH_METHOD:
+            return _refresh(state, p)
         fault = state.take(request.url.path, ("ban", "token_expired"))
         if fault is not None and fault.kind == "ban":
             return error(
@@ -55,8 +73,9 @@ def routes(state: ServerState) -> list[tuple[str, object, list[str]]]:
                 "accesscontrol.limited-by-app-access-count",
                 f"This ban will last for {fault.seconds:g} more seconds",
             )
-        if p.get("session") != SESSION or fault is not None:
-            return error(27, "Invalid session", "invalid-sessionkey", "SessionKey非法")
+        if fault is not None or not state.session_valid(p.get("session")):
+            # a session past its time (or call budget) is refused like a wrong one
+            return error(27, "Invalid session", "invalid-sessionkey", "SessionKey非法或已过期")
         if p.get("method") != METHOD:
             return error(22, "Invalid method")
         if not p.get("fields"):
