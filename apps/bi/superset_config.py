@@ -4,8 +4,9 @@ Runs in Superset's own venv (.venv-superset), so it imports nothing of OpsLake:
 every value comes from the same ``OPSLAKE_*`` environment variables the main
 settings read (see warehouse/settings.py), with the same defaults.
 
-Lean on purpose (ARCHITECTURE, "Superset"): SQLite metadata, SimpleCache, no
-Redis/Celery, gunicorn 2 workers x 4 threads, nothing that reaches the internet.
+Lean on purpose (ARCHITECTURE, "Superset"): SQLite metadata, a file cache shared by the
+workers (Redis only if configured), no Celery, gunicorn 2 workers x 4 threads, nothing that
+reaches the internet.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import logging
 import os
 import re
+import sys
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -57,26 +59,38 @@ SECRET_KEY = hashlib.sha256(
 APP_NAME = "OpsLake BI"
 
 # ---------------------------------------------------------------------------
-# Caches: in-process SimpleCache (no Redis). Dashboard filter state and explore
-# form data stay in the metastore (Superset's default) because SimpleCache is
-# per worker: a state written by worker 1 would be missing on worker 2.
+# Caches. Query results are shared by both gunicorn workers, so a chart computed by one
+# is a hit on the other (a per-worker SimpleCache missed half the time): Redis when
+# OPSLAKE_SUPERSET_REDIS_URL is set, otherwise files under $OPSLAKE_HOME/superset/cache
+# (no extra service). Dashboard filter state and explore form data stay in the metastore
+# (Superset's default) for the same reason.
 # ---------------------------------------------------------------------------
 _DATA_TTL = int(_env("OPSLAKE_SUPERSET_CACHE_TIMEOUT", "300"))
+_REDIS_URL = os.environ.get("OPSLAKE_SUPERSET_REDIS_URL", "")
 CACHE_DEFAULT_TIMEOUT = _DATA_TTL
-CACHE_CONFIG = {
-    "CACHE_TYPE": "SimpleCache",
-    "CACHE_DEFAULT_TIMEOUT": int(timedelta(days=1).total_seconds()),
-    "CACHE_KEY_PREFIX": "opslake_meta_",
-    "CACHE_THRESHOLD": 2000,
-}
+
+
+def _shared_cache(prefix: str, timeout: int) -> dict[str, Any]:
+    if _REDIS_URL:
+        return {
+            "CACHE_TYPE": "RedisCache",
+            "CACHE_REDIS_URL": _REDIS_URL,
+            "CACHE_KEY_PREFIX": prefix,
+            "CACHE_DEFAULT_TIMEOUT": timeout,
+        }
+    return {
+        "CACHE_TYPE": "FileSystemCache",
+        "CACHE_DIR": str(SUPERSET_HOME / "cache" / prefix.rstrip("_")),
+        "CACHE_KEY_PREFIX": prefix,
+        "CACHE_DEFAULT_TIMEOUT": timeout,
+        "CACHE_THRESHOLD": 5000,
+    }
+
+
+CACHE_CONFIG = _shared_cache("opslake_meta_", int(timedelta(days=1).total_seconds()))
 # Query results: short TTL so a dashboard shows a new lake snapshot within
 # minutes (pass force=true / "Force refresh" to bypass it).
-DATA_CACHE_CONFIG = {
-    "CACHE_TYPE": "SimpleCache",
-    "CACHE_DEFAULT_TIMEOUT": _DATA_TTL,
-    "CACHE_KEY_PREFIX": "opslake_data_",
-    "CACHE_THRESHOLD": 2000,
-}
+DATA_CACHE_CONFIG = _shared_cache("opslake_data_", _DATA_TTL)
 THUMBNAIL_CACHE_CONFIG = {"CACHE_TYPE": "NullCache"}
 
 # No Celery: no async queries, reports, alerts or thumbnails.
@@ -131,6 +145,24 @@ if BABEL_DEFAULT_LOCALE.startswith("zh"):
         ],
         "shortMonths": [f"{m}月" for m in range(1, 13)],
     }
+
+# Charts draw at once, without ECharts' entry animation: an animation redraws every canvas
+# ~60 times a second for about a second, which on a dashboard of a dozen charts cost the
+# browser more CPU than everything else together (measured: docs/decisions/0051).
+# The theme keeps Superset's own defaults (read from the module loading us), plus the override.
+_superset_defaults = sys.modules.get("superset.config")
+if _env("OPSLAKE_SUPERSET_CHART_ANIMATION", "0").lower() in {"0", "false", "no"}:
+    for _name in ("THEME_DEFAULT", "THEME_DARK"):
+        _base = getattr(_superset_defaults, _name, None)
+        if _base is None and _name == "THEME_DARK":
+            continue
+        _theme = copy.deepcopy(_base or {"token": {}, "algorithm": "default"})
+        _token = _theme.setdefault("token", {})
+        _token["brandAppName"] = APP_NAME
+        _token["echartsOptionsOverrides"] = _token.get("echartsOptionsOverrides", {}) | {
+            "animation": False
+        }
+        globals()[_name] = _theme
 
 # ---------------------------------------------------------------------------
 # Nothing may reach the internet (offline customer networks)

@@ -241,3 +241,20 @@ def test_chart_data_is_cached_after_the_first_query(superset: Superset) -> None:
         assert result["data"] == forced.json()["result"][0]["data"]
     figures = {k: round(v, 2) for k, v in superset.timings.items()}
     print(f"\nsuperset figures: {json.dumps(figures)}")
+
+
+def test_both_workers_share_the_query_cache(superset: Superset) -> None:
+    """A result cached by one gunicorn worker is a hit on the other (a file or Redis cache,
+    not a per-process one): fresh clients, which land on either worker, all get it cached."""
+    with superset.client("admin", "admin") as http:
+        chart_id = _chart_id(http)
+        forced = http.get(f"/api/v1/chart/{chart_id}/data/", params={"force": "true"})
+        assert forced.status_code == 200, forced.text
+    cached = []
+    for _ in range(8):  # a new connection each time: gunicorn hands it to any worker
+        with superset.client("admin", "admin") as http:
+            resp = http.get(f"/api/v1/chart/{chart_id}/data/")
+            assert resp.status_code == 200, resp.text
+            cached.append(resp.json()["result"][0]["is_cached"])
+    assert cached == [True] * 8
+    assert any((superset.home / "superset" / "cache" / "opslake_data").iterdir())
