@@ -86,6 +86,39 @@ DATASETS: dict[str, tuple[str, str]] = {
 }
 
 
+# ISO 3166-2 codes of the provinces, as Superset's built-in China map (country_map) keys them;
+# the marts carry the short Chinese names the channels send.
+PROVINCE_ISO = {
+    "北京": "CN-BJ", "天津": "CN-TJ", "河北": "CN-HE", "山西": "CN-SX", "内蒙古": "CN-NM",
+    "辽宁": "CN-LN", "吉林": "CN-JL", "黑龙江": "CN-HL", "上海": "CN-SH", "江苏": "CN-JS",
+    "浙江": "CN-ZJ", "安徽": "CN-AH", "福建": "CN-FJ", "江西": "CN-JX", "山东": "CN-SD",
+    "河南": "CN-HA", "湖北": "CN-HB", "湖南": "CN-HN", "广东": "CN-GD", "广西": "CN-GX",
+    "海南": "CN-HI", "重庆": "CN-CQ", "四川": "CN-SC", "贵州": "CN-GZ", "云南": "CN-YN",
+    "西藏": "CN-XZ", "陕西": "CN-SN", "甘肃": "CN-GS", "青海": "CN-QH", "宁夏": "CN-NX",
+    "新疆": "CN-XJ", "香港": "CN-91", "澳门": "CN-92", "台湾": "CN-71",
+}  # fmt: skip
+
+
+def _province_iso(column: str) -> str:
+    cases = " ".join(f"WHEN '{name}' THEN '{iso}'" for name, iso in PROVINCE_ISO.items())
+    return f"CASE {column} {cases} END"
+
+
+# Dataset columns computed by Superset (name -> (SQL expression, type)), per mart.
+CALCULATED: dict[str, dict[str, tuple[str, str]]] = {
+    "fct_orders": {"province_iso": (_province_iso("province"), "VARCHAR")},
+}
+
+
+def with_calculated(columns: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """The marts' columns plus the calculated ones of :data:`CALCULATED`."""
+    out = {table: dict(cols) for table, cols in columns.items()}
+    for table, extra in CALCULATED.items():
+        if table in out:
+            out[table] |= {name: dtype for name, (_, dtype) in extra.items()}
+    return out
+
+
 def sql(expression: str, label: str) -> dict[str, Any]:
     """An ad-hoc SQL metric (for marts the semantic layer does not cover)."""
     return {
@@ -164,23 +197,32 @@ D = "P1D"
 COCKPIT = Dashboard(
     "cockpit",
     "经营驾驶舱 / Management cockpit",
+    # Ten charts, not more: the browser's work grows with every chart (each is its own
+    # request, React tree and canvas), and the cockpit must draw in < 3 s (decision 0051).
     [
         [
-            kpi("cockpit-revenue", "销售额 / Revenue", "fct_orders", "revenue"),
+            kpi("cockpit-revenue", "销售额 / Revenue", "fct_orders", "revenue", width=2),
             kpi(
                 "cockpit-gm-rate",
                 "毛利率 / Gross margin rate",
                 "fct_orders",
                 "gross_margin_rate",
                 ".1%",
+                2,
             ),
-            kpi("cockpit-aov", "客单价 / Average order value", "fct_orders", "average_order_value"),
+            kpi(
+                "cockpit-aov",
+                "客单价 / Average order value",
+                "fct_orders",
+                "average_order_value",
+                width=2,
+            ),
             C(
                 "cockpit-orders-trend",
                 "订单趋势 / Orders trend",
                 "big_number",
                 "fct_orders",
-                3,
+                2,
                 25,
                 metric="orders",
                 x_axis="placed_date",
@@ -190,6 +232,22 @@ COCKPIT = Dashboard(
                 start_y_axis_at_zero=True,
                 compare_lag=1,
                 compare_suffix="环比 / MoM",
+            ),
+            kpi(
+                "cockpit-stockout",
+                "缺货率 / Stockout rate",
+                "fct_inventory_daily",
+                "stockout_rate",
+                ".1%",
+                2,
+            ),
+            kpi(
+                "cockpit-supplier-otd",
+                "供应商准时率 / Supplier on-time",
+                "fct_purchase_orders",
+                "supplier_on_time_rate",
+                ".1%",
+                2,
             ),
         ],
         [
@@ -210,16 +268,19 @@ COCKPIT = Dashboard(
                 interval_color_indices="1,3,2",
                 split_number=10,
             ),
+            # Revenue by channel (stacked bars) and the margin rate (line) in one chart: the
+            # trend, the channel breakdown and the channel share at a glance.
             C(
-                "cockpit-revenue-margin",
-                "销售额与毛利率 / Revenue and margin rate",
+                "cockpit-revenue-channel",
+                "各渠道月销售额与毛利率 / Monthly revenue by channel and margin rate",
                 "mixed_timeseries",
                 "fct_orders",
                 8,
                 x_axis="placed_date",
                 time_grain_sqla=M,
                 metrics=["revenue"],
-                groupby=[],
+                groupby=["channel"],
+                stack="Stack",
                 metrics_b=["gross_margin_rate"],
                 groupby_b=[],
                 seriesType="bar",
@@ -233,50 +294,21 @@ COCKPIT = Dashboard(
         ],
         [
             C(
-                "cockpit-revenue-channel",
-                "各渠道月销售额 / Monthly revenue by channel",
-                "echarts_timeseries_bar",
-                "fct_orders",
-                6,
-                x_axis="placed_date",
-                time_grain_sqla=M,
-                metrics=["revenue"],
-                groupby=["channel"],
-                stack="Stack",
-                show_legend=True,
-                y_axis_format=",.0f",
-            ),
-            C(
-                "cockpit-channel-share",
-                "渠道占比 / Channel share",
-                "pie",
-                "fct_orders",
-                3,
-                metric="revenue",
-                groupby=["channel"],
-                donut=True,
-                show_labels=True,
-                label_type="key_percent",
-                number_format=",.0f",
-            ),
-            C(
                 "cockpit-region",
                 "区域销售额 / Revenue by region",
                 "treemap_v2",
                 "fct_orders",
-                3,
+                4,
                 metric="revenue",
                 groupby=["province"],
                 number_format=",.0f",
             ),
-        ],
-        [
             C(
                 "cockpit-top-products",
                 "热销商品 / Top products",
                 "table",
                 "fct_order_lines",
-                6,
+                8,
                 query_mode="aggregate",
                 groupby=["sku", "item_name"],
                 metrics=[
@@ -286,22 +318,6 @@ COCKPIT = Dashboard(
                 row_limit=20,
                 order_desc=True,
                 server_pagination=False,
-            ),
-            kpi(
-                "cockpit-stockout",
-                "缺货率 / Stockout rate",
-                "fct_inventory_daily",
-                "stockout_rate",
-                ".1%",
-                3,
-            ),
-            kpi(
-                "cockpit-supplier-otd",
-                "供应商准时率 / Supplier on-time",
-                "fct_purchase_orders",
-                "supplier_on_time_rate",
-                ".1%",
-                3,
             ),
         ],
     ],
@@ -427,6 +443,43 @@ SALES = Dashboard(
                 groupby=[],
                 y_axis_format=".1%",
                 show_legend=True,
+            ),
+        ],
+        [
+            C(
+                "sales-china-map",
+                "各省销售额 / Revenue by province",
+                "country_map",
+                "fct_orders",
+                6,
+                70,
+                select_country="china",
+                entity="province_iso",
+                metric="revenue",
+                linear_color_scheme="superset_seq_1",
+                number_format=",.0f",
+            ),
+            C(
+                "sales-calendar",
+                "近一年每日订单 / Daily orders, last year",
+                "cal_heatmap",
+                "fct_orders",
+                6,
+                70,
+                time_range="Last year",  # its own range: the date filter does not apply
+                metrics=["orders"],
+                domain_granularity="month",
+                subdomain_granularity="day",
+                linear_color_scheme="superset_seq_1",
+                cell_size=10,
+                cell_padding=2,
+                cell_radius=0,
+                steps=10,
+                y_axis_format=",d",
+                x_axis_time_format="%Y-%m-%d",
+                show_legend=True,
+                show_values=False,
+                show_metric_name=False,
             ),
         ],
     ],
@@ -1461,6 +1514,13 @@ def query_context(
         q["metrics"] = [p["metric"]]
         q["columns"] = _as_list(p.get("groupby"))
         q["orderby"] = [[p["metric"], False]]
+    elif viz == "country_map":
+        q["metrics"] = [p["metric"]]
+        q["columns"] = [p["entity"]]
+    elif viz == "cal_heatmap":
+        q["metrics"] = _as_list(p.get("metrics"))
+        q["columns"] = [_axis(dttm, "P1D")]
+        q["extras"]["time_grain_sqla"] = "P1D"
     elif viz == "word_cloud":
         q["metrics"] = [p["metric"]]
         q["columns"] = [p["series"]]
@@ -1548,7 +1608,7 @@ def dataset_yaml(table: str, cols: dict[str, str]) -> dict[str, Any]:
                 "type": dtype,
                 "groupby": True,
                 "filterable": True,
-                "expression": None,
+                "expression": CALCULATED.get(table, {}).get(name, (None,))[0],
                 "description": None,
                 "python_date_format": None,
                 "advanced_data_type": None,
@@ -1606,7 +1666,11 @@ def _native_filter(
         "defaultDataMask": {"extraFormData": {}, "filterState": {}, "ownState": {}},
     }
     if key == "date":
-        excluded = [chart_ids[c.key] for c in dashboard.charts if not DATASETS[c.dataset][0]]
+        excluded = [
+            chart_ids[c.key]
+            for c in dashboard.charts
+            if not DATASETS[c.dataset][0] or "time_range" in c.params
+        ]
         return base | {
             "name": "日期 / Date",
             "filterType": "filter_time",
@@ -1710,6 +1774,7 @@ def dashboard_yaml(dashboard: Dashboard, columns: dict[str, dict[str, str]]) -> 
 def check(columns: dict[str, dict[str, str]], saved: dict[str, set[str]]) -> list[str]:
     """Problems in the spec: unknown columns, saved metrics the export lacks, widths, keys."""
     problems = []
+    columns = with_calculated(columns)
     keys: set[str] = set()
     for dashboard in DASHBOARDS:
         for row in dashboard.rows:
@@ -1766,6 +1831,7 @@ def columns_from_assets(assets: Path = ASSETS) -> dict[str, dict[str, str]]:
 def render(columns: dict[str, dict[str, str]]) -> dict[str, dict[str, Any]]:
     """Relative path -> YAML object, for every generated file."""
     files: dict[str, dict[str, Any]] = {}
+    columns = with_calculated(columns)
     for table in DATASETS:
         if table in HAND_WRITTEN_DATASETS:
             continue
