@@ -26,6 +26,7 @@ SOURCE_MODULES = (
     "ingest.sources.shopify",
     "ingest.sources.shopify_webhooks",
     "ingest.sources.dingtalk",
+    "ingest.sources.wecom",
     "ingest.sources.rest",
 )
 

@@ -90,6 +90,13 @@ class Settings(BaseSettings):
         description="Shopify app client secret: verifies X-Shopify-Hmac-Sha256 of order webhooks",
     )
     dingtalk_url: str | None = Field(default=None, description="DingTalk oapi base")
+    wecom_url: str | None = Field(
+        default=None, description="WeCom API base (https://qyapi.weixin.qq.com/cgi-bin)"
+    )
+    wecom_corp_id: str = "opslake-demo-app"
+    wecom_corp_secret: str = Field(
+        default="opslake-demo-secret", description="the check-in (打卡) app's secret"
+    )
     dingtalk_app_key: str = "opslake-demo-app"
     dingtalk_app_secret: str = "opslake-demo-secret"
     rest_config_dir: Path | None = Field(

@@ -5,6 +5,7 @@
 /douyin/order/searchList, /douyin/token/*   抖店
 /shopify/admin/api/2024-10/orders.json      Shopify Admin REST
 /dingtalk/gettoken, /dingtalk/…             DingTalk oapi
+/wecom/cgi-bin/gettoken, /wecom/cgi-bin/…   WeCom (企业微信)
 /_demo/info, /_demo/faults, /_demo/delay    control (tests, `make up`)
 """
 
@@ -105,11 +106,11 @@ def _control_routes(state: ServerState) -> list[Route]:
 
 
 def create_app(demo_dir: Path | ServerState, token_ttl: float = 7200.0) -> Starlette:
-    from . import dingtalk, douyin, jd, shopify, top
+    from . import dingtalk, douyin, jd, shopify, top, wecom
 
     state = demo_dir if isinstance(demo_dir, ServerState) else ServerState(demo_dir, token_ttl)
     routes = _control_routes(state)
-    for module in (top, jd, douyin, shopify, dingtalk):
+    for module in (top, jd, douyin, shopify, dingtalk, wecom):
         for path, handler, methods in module.routes(state):
             routes.append(Route(path, guarded(state, module.PLATFORM, handler), methods=methods))
     app = Starlette(routes=routes)

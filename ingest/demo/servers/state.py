@@ -67,6 +67,12 @@ SOURCES: dict[str, tuple[str, Callable[[dict], float], Callable[[dict], str] | N
         lambda r: r["workDate"] / 1000,
         lambda r: r["userId"],
     ),
+    # the same attendance as WeCom check-ins, filtered by the check-in time (seconds)
+    "wecom_checkins": (
+        "hr/attendance.jsonl",
+        lambda r: (r.get("userCheckTime") or r.get("baseCheckTime") or 0) // 1000,
+        lambda r: r["userId"],
+    ),
 }
 
 
