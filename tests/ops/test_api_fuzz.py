@@ -65,4 +65,9 @@ def api() -> Iterator[tuple[Any, str]]:
 )
 def test_no_server_errors(case: Any, api: tuple[Any, str]) -> None:
     response = case.call(headers={"Authorization": f"Bearer {api[1]}"})
+    if case.formatted_path.startswith("/api/v1/metrics") and response.status_code == 503:
+        # This app has no lake: the metrics endpoints say so (tests/ops/test_metrics_api.py
+        # fuzzes nothing but checks them against a real lake).
+        assert "cannot be served yet" in response.json()["detail"], response.text
+        return
     assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.text}"

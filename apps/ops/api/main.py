@@ -3,7 +3,17 @@
 from fastapi import APIRouter, Depends
 
 from apps.ops.api.deps import get_current_user
-from apps.ops.api.routes import admin, attachments, auth, flows, forms, imports, records, webhooks
+from apps.ops.api.routes import (
+    admin,
+    attachments,
+    auth,
+    flows,
+    forms,
+    imports,
+    metrics,
+    records,
+    webhooks,
+)
 from apps.ops.api.routes.oms import router as oms_router
 from apps.ops.schemas import ErrorPublic
 
@@ -24,3 +34,4 @@ api_router.include_router(attachments.router, **_authenticated)
 api_router.include_router(flows.router, **_authenticated)
 api_router.include_router(admin.router, **_authenticated)
 api_router.include_router(oms_router, **_authenticated)
+api_router.include_router(metrics.router, **_authenticated)

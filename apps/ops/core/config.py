@@ -22,6 +22,10 @@ DEFAULT_SECRET_KEY = "opslake-dev-secret-change-me"
 BUILTIN_FORMS_DIR = Path(__file__).resolve().parent.parent / "forms" / "definitions"
 BUILTIN_FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows" / "definitions"
 BUILTIN_RULES_DIR = Path(__file__).resolve().parent.parent / "rules" / "definitions"
+# Written by dbt (`opslake build` / `dbt parse`) in the repository's dbt project.
+DEFAULT_SEMANTIC_MANIFEST = (
+    Path(__file__).resolve().parents[3] / "models" / "target" / "semantic_manifest.json"
+)
 
 
 class OpsSettings(Settings):
@@ -51,6 +55,14 @@ class OpsSettings(Settings):
     smtp_sender: str = Field(default="opslake@localhost")
     login_max_failures: int = Field(default=5, ge=1, description="per user and address")
     login_window_seconds: int = Field(default=300, ge=1)
+    semantic_manifest: Path = Field(
+        default=DEFAULT_SEMANTIC_MANIFEST,
+        description="dbt's semantic manifest: the metrics served by /api/v1/metrics",
+    )
+    metrics_roles: list[str] = Field(
+        default=["admin", "analyst", "executive"],
+        description="Roles that may list and query the metrics (KPIs) of the lake",
+    )
     seed_demo_users: bool | None = Field(
         default=None,
         description="Create admin/admin and operator/operator (default: only in development)",

@@ -235,3 +235,17 @@ class StoreBusyError(OpsError):
 
     status_code = 503
     code = "error.store_busy"
+
+
+class MetricQueryError(OpsError):
+    """A metric query the semantic layer cannot serve (unknown metric, bad group-by …)."""
+
+    status_code = 422
+    code = "error.metric_query"
+
+
+class LakeUnavailableError(OpsError):
+    """No lake (or no semantic manifest) to answer metric queries from yet."""
+
+    status_code = 503
+    code = "error.lake_unavailable"

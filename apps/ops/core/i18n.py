@@ -141,6 +141,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "文件过大（{size}），最多接受 {limit}。",
     },
     "error.file_empty": {"en": "The file is empty.", "zh-CN": "文件是空的。"},
+    "error.metric_query": {"en": "{reason}", "zh-CN": "{reason}"},
+    "error.lake_unavailable": {
+        "en": "The metrics cannot be served yet: {reason}",
+        "zh-CN": "暂时无法提供指标：{reason}",
+    },
     "error.store_busy": {
         "en": "The database is busy with another change; please try again in a moment.",
         "zh-CN": "数据库正忙于处理其他更改，请稍后重试。",
