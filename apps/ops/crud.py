@@ -20,7 +20,7 @@ from apps.ops.forms.attachments import sync_links
 from apps.ops.forms.lookups import StoreLookups
 from apps.ops.forms.spec import FormSpec
 from apps.ops.forms.store import get_definition, spec_of
-from apps.ops.forms.validation import validate_data
+from apps.ops.forms.validation import Checked, check_lookups, check_values, validate_data
 from apps.ops.models import FormRecord, User, utcnow
 
 if TYPE_CHECKING:
@@ -102,12 +102,17 @@ def insert_record(
     data: dict[str, Any],
     created_by: str,
     ctx: OpsContext | None = None,
+    checked: Checked | None = None,
 ) -> FormRecord:
     """Validate and insert inside the caller's write transaction: audit, then the form's
-    flow (if it has one) and the rules on "record created"."""
+    flow (if it has one) and the rules on "record created". ``checked``: ``data`` already
+    passed :func:`check_values` against the newest version; only the look-ups are due."""
     definition = get_definition(session, form_name)
     spec = spec_of(definition)
-    clean = validate_data(spec, data, lookups=_lookups(session, ctx))
+    if checked is None:
+        clean = validate_data(spec, data, lookups=_lookups(session, ctx))
+    else:
+        clean = check_lookups(spec, checked, _lookups(session, ctx))
     now = _now(ctx)
     values: dict[str, Any] = {
         "form_name": definition.name,
@@ -148,10 +153,17 @@ def create_record(
     created_by: str,
     ctx: OpsContext | None = None,
 ) -> FormRecord:
-    """Validate ``data`` against the newest version of the form and store it (commits)."""
+    """Validate ``data`` against the newest version of the form and store it (commits).
+    What needs no database is checked before the write transaction."""
+    checked = check_values(spec_of(get_definition(session, form_name)), data)
     with write_transaction(session):
         record = insert_record(
-            session=session, form_name=form_name, data=data, created_by=created_by, ctx=ctx
+            session=session,
+            form_name=form_name,
+            data=data,
+            created_by=created_by,
+            ctx=ctx,
+            checked=checked,
         )
     return record
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -321,14 +322,20 @@ def _validate_table(field: TableField, value: Any, out: _Collector, key: str) ->
     return rows
 
 
-def validate_data(
-    spec: FormSpec,
-    data: Mapping[str, Any],
-    *,
-    lookups: Lookups | None = None,
-    record_id: int | None = None,
-) -> dict[str, Any]:
-    """Check ``data`` against ``spec``; return clean values in field order or raise."""
+@dataclass(frozen=True)
+class Checked:
+    """Values that passed every check needing no database (types, ranges, patterns,
+    formulas, conditions, cross-field rules); the look-ups (unique, references, users …)
+    are still due, inside the write transaction."""
+
+    clean: dict[str, Any]
+    labels: dict[str, Mapping[str, str]]
+
+
+def check_values(spec: FormSpec, data: Mapping[str, Any]) -> Checked:
+    """The checks that need no database; raises :class:`FormValidationError`. A submit
+    runs them before it queues for the write lock: bad input never waits for it, and the
+    lock is held for less time."""
     out = _Collector()
     clean = _validate_fields(list(spec.fields), data, out)
     out.errors.update(out.unknown)
@@ -339,11 +346,34 @@ def validate_data(
         if not _condition(check.rule, names, False):
             key = check.field or "record"
             out.errors.setdefault(key, FieldError("field.check", message=check.message))
-    if lookups is not None and not out.errors:
-        _check_lookups(spec, clean, lookups, out, record_id)
     if out.errors:
         raise FormValidationError(out.errors, labels=out.labels)
-    return clean
+    return Checked(clean, out.labels)
+
+
+def check_lookups(
+    spec: FormSpec, checked: Checked, lookups: Lookups, record_id: int | None = None
+) -> dict[str, Any]:
+    """The checks against the database; the clean values, or :class:`FormValidationError`."""
+    out = _Collector()
+    _check_lookups(spec, checked.clean, lookups, out, record_id)
+    if out.errors:
+        raise FormValidationError(out.errors, labels=checked.labels)
+    return checked.clean
+
+
+def validate_data(
+    spec: FormSpec,
+    data: Mapping[str, Any],
+    *,
+    lookups: Lookups | None = None,
+    record_id: int | None = None,
+) -> dict[str, Any]:
+    """Check ``data`` against ``spec``; return clean values in field order or raise."""
+    checked = check_values(spec, data)
+    if lookups is not None:
+        return check_lookups(spec, checked, lookups, record_id)
+    return checked.clean
 
 
 def _check_lookups(
