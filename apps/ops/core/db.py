@@ -151,12 +151,23 @@ def write_transaction(session: Session) -> Iterator[Session]:
             lock.release()
 
 
+_CORE_KEY = "opslake.core_connection"
+
+
 def core(session: Session) -> Connection:
     """The session's connection, for Core statements on the hot paths (an ORM flush of one
     object costs ~8× a prepared Core INSERT). Pending ORM changes are flushed first, so
     that Core reads see them and writes keep their order."""
     session.flush()
-    return session.connection()
+    # session.connection() walks the transaction state machine each time (~15 calls per
+    # submit): remember the connection for the session's current root transaction.
+    transaction = session.get_transaction()
+    known = session.info.get(_CORE_KEY)
+    if known is not None and transaction is not None and known[0] is transaction:
+        return known[1]  # type: ignore[no-any-return]
+    conn = session.connection()
+    session.info[_CORE_KEY] = (session.get_transaction(), conn)
+    return conn
 
 
 def attach(session: Session, obj: _T) -> _T:
