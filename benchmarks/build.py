@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.datasets import demo_lake, orders_for, working_copy
@@ -57,6 +58,19 @@ def _dbt(args: list[str], catalog: Path, ext_dir: Path, target: Path) -> float:
     if proc.returncode:
         raise RuntimeError(proc.stdout[-3000:] + proc.stderr[-2000:])
     return time.perf_counter() - start
+
+
+def _logged(name: str, fn: Callable[[], float | None]) -> Callable[[], float]:
+    """``fn`` timed, each measure printed as it comes (a long run shows its progress)."""
+
+    def run() -> float:
+        start = time.perf_counter()
+        value = fn()
+        value = time.perf_counter() - start if value is None else value
+        print(f"[build] {name}: {value:.2f}", file=sys.stderr, flush=True)
+        return value
+
+    return run
 
 
 def _peak_rss_gib(args: list[str], catalog: Path, ext_dir: Path, target: Path) -> float:
@@ -145,7 +159,9 @@ def run(scale: int | None, ext_dir: Path) -> list[Figure]:
         def dbt_full() -> float:
             return _dbt(["run", *select, "--full-refresh"], cat, ext_dir, target)
 
-        script_s, dbt_s = alternate(lambda: (baseline_script(), None)[1], dbt_full)
+        script_s, dbt_s = alternate(
+            _logged("script", lambda: (baseline_script(), None)[1]), _logged("dbt full", dbt_full)
+        )
         figures = [
             Figure(
                 "build_full",
@@ -179,7 +195,9 @@ def run(scale: int | None, ext_dir: Path) -> list[Figure]:
                 ["run", "--select", "fct_order_lines", "--full-refresh"], cat, ext_dir, target
             )
 
-        inc_s, full_s = alternate(incremental, full)
+        inc_s, full_s = alternate(
+            _logged("dbt incremental", incremental), _logged("dbt full (fct_order_lines)", full)
+        )
         figures.append(
             Figure(
                 "build_incremental",
