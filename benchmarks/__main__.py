@@ -23,7 +23,7 @@ BENCHMARKS = {
     "bi": "benchmarks.bi",
 }
 # BENCH_SCALE is a number of order lines; benchmarks of other things keep their own scale
-SCALED_BY_ORDER_LINES = {"ingest_pos", "ingest_api", "build"}
+SCALED_BY_ORDER_LINES = {"ingest_pos", "ingest_api", "build", "bi"}
 
 
 def main() -> None:
