@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,14 +45,12 @@ class LiveApp:
     settings: OpsSettings
 
 
-@pytest.fixture
-def live_app(tmp_path: Path) -> Iterator[LiveApp]:
-    rules = tmp_path / "rules"
+def _app_settings(home: Path, app_db: str, rules: Path) -> OpsSettings:
     shutil.copytree(BUILTIN_RULES_DIR, rules)
-    settings = OpsSettings(
+    return OpsSettings(
         _env_file=None,
-        home=tmp_path,
-        app_db=f"sqlite:///{tmp_path / 'app.db'}",
+        home=home,
+        app_db=app_db,
         environment="development",
         seed_demo_users=True,
         secret_key="browser-test-secret-key-that-is-long-enough-0123",
@@ -59,6 +58,11 @@ def live_app(tmp_path: Path) -> Iterator[LiveApp]:
         rules_dir=rules,
         smtp_port=free_port(),  # nobody listens: e-mail actions are retried, not sent
     )
+
+
+@contextmanager
+def serving(settings: OpsSettings) -> Iterator[LiveApp]:
+    """uvicorn in a thread on a free port until the block ends."""
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -80,6 +84,23 @@ def live_app(tmp_path: Path) -> Iterator[LiveApp]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_app(tmp_path: Path) -> Iterator[LiveApp]:
+    settings = _app_settings(tmp_path, f"sqlite:///{tmp_path / 'app.db'}", tmp_path / "rules")
+    with serving(settings) as app:
+        yield app
+
+
+@pytest.fixture
+def demo_live_app(demo_lake, tmp_path: Path) -> Iterator[LiveApp]:
+    """The ops app on the demo company's own app store: the one its pipeline ingests and
+    whose marts the session's Superset shows."""
+    home = demo_lake.settings.home
+    settings = _app_settings(home, demo_lake.settings.app_db, tmp_path / "rules")
+    with serving(settings) as app:
+        yield app
 
 
 @pytest.fixture(scope="session")

@@ -59,3 +59,24 @@ def approve_from_inbox(page: Any, base_url: str, record_id: int, comment: str, s
 
 def save(result: JourneyResult, shots: Path) -> None:
     (shots / "purchase_journey.json").write_text(json.dumps(asdict(result)), encoding="utf-8")
+
+
+def superset_login(browser: Any, base_url: str, username: str = "admin") -> Any:
+    """A new browser context logged in to Superset (demo users: password = username)."""
+    context = browser.new_context(locale="en", viewport={"width": 1440, "height": 1200})
+    page = context.new_page()
+    page.goto(f"{base_url}/login/", wait_until="domcontentloaded")
+    page.fill('input[name="username"], #username', username)
+    page.fill('input[name="password"], #password', username)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/login" not in url, timeout=30_000)
+    return page
+
+
+def open_dashboard_showing(page: Any, base_url: str, slug: str, text: str) -> Any:
+    """Open a dashboard with fresh chart data (``force``) and wait until ``text`` shows in
+    one of its charts; returns that chart's holder."""
+    page.goto(f"{base_url}/superset/dashboard/{slug}/?force=true", wait_until="domcontentloaded")
+    holder = page.locator('[data-test="dashboard-component-chart-holder"]', has_text=text)
+    holder.first.wait_for(state="visible", timeout=90_000)
+    return holder.first

@@ -1,20 +1,37 @@
 """An operator submits a purchase request of 6,000; the department manager approves it in
-her inbox, then the finance director; the requester is notified. Screenshots (zh-CN and
-English pages) go to test-artifacts/purchase_journey/."""
+her inbox, then the finance director; the requester is notified. Then the write-back job
+(app-store ingest + build, through Dagster) brings the request into the operations mart,
+and the operations dashboard in Superset shows it. Screenshots (zh-CN and English pages,
+the dashboard) go to test-artifacts/purchase_journey/.
+
+The app runs on the demo company's own app store (the session's demo lake), so the
+pipeline and the session's Superset see what the browser did."""
 
 from __future__ import annotations
 
-from tests.browser.journey import approve_from_inbox, log_in, save, submit_purchase_request
+from rich.console import Console
+
+from tests.bi.conftest import shared_demo_superset
+from tests.browser.journey import (
+    approve_from_inbox,
+    log_in,
+    open_dashboard_showing,
+    save,
+    submit_purchase_request,
+    superset_login,
+)
+
+TITLE = "Two servers for the new warehouse"
 
 
-def test_purchase_request_of_6000_is_approved_twice_and_the_requester_told(
-    browser, live_app, artifacts
+def test_purchase_request_of_6000_is_approved_twice_told_and_reaches_the_dashboard(
+    browser, demo_live_app, demo_lake, artifacts, request, monkeypatch
 ):
     shots = artifacts / "purchase_journey"
     shots.mkdir(exist_ok=True)
-    base = live_app.base_url
+    base = demo_live_app.base_url
 
-    operator = log_in(browser, base, "buyer_wang")
+    operator = log_in(browser, base, "operator")
     result = submit_purchase_request(operator, base, shots)
     assert result.record_id > 0
     assert operator.inner_text("#record-status") == "In approval"
@@ -44,3 +61,38 @@ def test_purchase_request_of_6000_is_approved_twice_and_the_requester_told(
     operator.goto(result.record_url + "?lang=zh-CN")
     assert operator.inner_text("#record-status") == "已通过"
     operator.screenshot(path=str(shots / "7-record-approved-zh.png"), full_page=True)
+
+    # the pipeline: the write-back job ingests the app store and builds the operations marts
+    from orchestration.run import run_job
+
+    settings = demo_lake.settings
+    monkeypatch.setenv("OPSLAKE_HOME", str(settings.home))
+    monkeypatch.setenv("OPSLAKE_EXTENSION_DIR", str(settings.extension_dir))
+    monkeypatch.setenv("DAGSTER_HOME", str(settings.dagster_home))
+    assert run_job("writeback_loop", Console(stderr=True)), "the write-back job failed"
+    with demo_lake.lake.reading() as con:
+        flow = con.execute(
+            "SELECT record_title, started_by, flow_status, record_amount, cycle_time_hours "
+            "FROM marts.fct_flow_instances WHERE record_id = ?",
+            [result.record_id],
+        ).fetchall()
+        decisions = con.execute(
+            "SELECT node_id, acted_by, decision FROM marts.fct_approval_tasks "
+            "WHERE record_id = ? ORDER BY task_id",
+            [result.record_id],
+        ).fetchall()
+    [(title, requester, status, amount, hours)] = flow
+    assert (title, requester, status, float(amount)) == (TITLE, "operator", "approved", 6000.0)
+    assert hours is not None and hours >= 0
+    assert decisions == [("manager", "pm_li", "approved"), ("finance", "fd_chen", "approved")]
+
+    # … and the operations dashboard shows it
+    superset = shared_demo_superset(request)
+    page = superset_login(browser, superset.base_url)
+    table = open_dashboard_showing(page, superset.base_url, "operations", TITLE)
+    row = table.locator("tr", has_text=TITLE)
+    assert str(result.record_id) in row.first.inner_text()
+    assert "approved" in row.first.inner_text()
+    page.wait_for_timeout(1500)  # let the other charts finish drawing for the screenshot
+    page.screenshot(path=str(shots / "8-operations-dashboard.png"), full_page=True)
+    table.screenshot(path=str(shots / "9-request-on-the-dashboard.png"))
