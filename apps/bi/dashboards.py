@@ -1212,13 +1212,14 @@ OPERATIONS = Dashboard(
         [
             C(
                 "ops-approvals-per-day",
-                "每日审批 / Approvals per day",
+                "每日审批待办 / Approval to-dos per day",
                 "echarts_timeseries_bar",
                 "fct_approval_tasks",
                 6,
-                x_axis="decided_date",
+                # by the day a to-do arrived: every to-do has one (pending ones no decision day)
+                x_axis="created_date",
                 time_grain_sqla=D,
-                metrics=["approval_decisions"],
+                metrics=["approval_tasks"],
                 groupby=["decision"],
                 stack="Stack",
                 show_legend=True,
