@@ -30,23 +30,44 @@ reservation_daily as (
 
 ),
 
-reservation_ranges as (
-
-    -- the running reservation per SKU, valid from one change to the next
-    select
-        sku,
-        event_date as valid_from,
-        lead(event_date) over (partition by sku order by event_date) as valid_to,
-        sum(qty_change) over (
-            partition by sku order by event_date rows between unbounded preceding and current row
-        ) as reserved_running
-    from reservation_daily
-
-),
-
 central as (
 
     select min(warehouse_code) as warehouse_code from warehouses where warehouse_kind = 'central'
+
+),
+
+reservation_timeline as (
+
+    -- one sorted timeline per SKU: the reservation changes and the central warehouse's
+    -- snapshot days; a snapshot's reservation is the running sum of every change up to and
+    -- including its day (changes sort before the snapshot of the same day). A running
+    -- window is O(n log n); a range join to "valid from/to" intervals degenerates into a
+    -- nested loop join (snapshots × intervals) and took minutes at 100k orders.
+    select sku, event_date as timeline_date, 0 as is_snapshot, qty_change
+    from reservation_daily
+    union all
+    select sku, snapshot_date, 1, 0
+    from snapshots
+    where warehouse_code in (select warehouse_code from central)
+
+),
+
+reserved_on_snapshot_days as (
+
+    select central.warehouse_code, running.sku, running.snapshot_date, running.reserved_running
+    from (
+        select
+            sku,
+            timeline_date as snapshot_date,
+            is_snapshot,
+            sum(qty_change) over (
+                partition by sku order by timeline_date, is_snapshot
+                rows between unbounded preceding and current row
+            ) as reserved_running
+        from reservation_timeline
+    ) as running
+    cross join central
+    where running.is_snapshot = 1
 
 ),
 
@@ -57,14 +78,12 @@ with_reserved as (
         snapshots.warehouse_code,
         snapshots.sku,
         snapshots.on_hand_qty,
-        coalesce(reservation_ranges.reserved_running, 0) as reserved_qty_raw
+        coalesce(reserved.reserved_running, 0) as reserved_qty_raw
     from snapshots
-    left join central on snapshots.warehouse_code = central.warehouse_code
-    left join reservation_ranges
-        on central.warehouse_code is not null
-        and snapshots.sku = reservation_ranges.sku
-        and snapshots.snapshot_date >= reservation_ranges.valid_from
-        and (snapshots.snapshot_date < reservation_ranges.valid_to or reservation_ranges.valid_to is null)
+    left join reserved_on_snapshot_days as reserved
+        on snapshots.warehouse_code = reserved.warehouse_code
+        and snapshots.sku = reserved.sku
+        and snapshots.snapshot_date = reserved.snapshot_date
 
 ),
 
