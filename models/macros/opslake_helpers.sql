@@ -38,15 +38,3 @@
 {% macro normalize_email(expr) -%}
     nullif(lower(trim(coalesce({{ expr }}, ''))), '')
 {%- endmacro %}
-
-{#- Aging bucket of an open item from its days past due (null/≤0 → not due). -#}
-{% macro aging_bucket(days_overdue) -%}
-    case
-        when {{ days_overdue }} is null or {{ days_overdue }} <= 0 then '0 not due'
-        when {{ days_overdue }} <= 30 then '1-30'
-        when {{ days_overdue }} <= 60 then '31-60'
-        when {{ days_overdue }} <= 90 then '61-90'
-        when {{ days_overdue }} <= 180 then '91-180'
-        else '>180'
-    end
-{%- endmacro %}

@@ -1,28 +1,10 @@
 with
 
-source as (
-
-    select * from {{ source('raw', 'jd_orders') }}
-
-),
-
-versions as (
-
-    -- latest modified time wins; exact duplicate deliveries collapse to one row
-    select
-        *,
-        row_number() over (
-            partition by channel, order_id order by modified_at desc, _received_at desc
-        ) as version_rank,
-        count(*) over (partition by channel, order_id) as deliveries,
-        max(_received_at) over (partition by channel, order_id) as last_received_at
-    from source
-
-),
-
 latest as (
 
-    select * from versions where version_rank = 1
+    -- raw keeps every delivery of every version: the latest modified time wins, exact
+    -- duplicate deliveries of it collapse to one row (macros/latest_delivery.sql)
+    {{ latest_delivery(source('raw', 'jd_orders')) }}
 
 ),
 
