@@ -65,7 +65,10 @@ class Lake:
             # the lake folder may have moved (a copied var/, a restore): follow it
             point_catalog_at(self.catalog_path, self.data_path)
         con = self._connect(read_only=False, create=True)
-        con.close()
+        try:
+            _no_inlining(con)
+        finally:
+            con.close()
         with sqlite3.connect(self.catalog_path) as cat:
             cat.execute("PRAGMA journal_mode=WAL")
 
@@ -136,6 +139,19 @@ class Lake:
             rel = con.sql(f"SELECT * FROM {LAKE}.snapshots() ORDER BY snapshot_id")
             cols = rel.columns
             return [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
+
+
+def _no_inlining(con: duckdb.DuckDBPyConnection) -> None:
+    """Every insert goes to Parquet: DuckLake 1.0 inlines inserts of up to 10 rows into the
+    catalog by default, and a fresh reader of inlined rows written across schema versions
+    can see none of them (docs/decisions/0008-no-data-inlining.md). The option is stored in
+    the catalog, so dbt, Superset and every later writer follow it."""
+    row = con.execute(
+        f"SELECT value FROM {LAKE}.options() WHERE option_name = 'data_inlining_row_limit'"
+        " AND scope = 'GLOBAL'"
+    ).fetchone()
+    if row is None or row[0] != "0":
+        con.execute(f"CALL {LAKE}.set_option('data_inlining_row_limit', 0)")
 
 
 def point_catalog_at(catalog: Path, data_path: Path) -> None:

@@ -62,3 +62,20 @@ def test_a_failing_batch_lands_nothing_and_keeps_the_cursor(lake: Lake) -> None:
 def test_bad_names_are_refused_before_anything_lands(lake: Lake) -> None:
     with lake.writing() as con, pytest.raises(LoadError, match="not a valid stream"):
         land(con, Batch("Things; drop", "b1", "test", pa.table({"id": [1]})))
+
+
+def test_small_batches_land_in_parquet_and_a_fresh_reader_sees_them(lake: Lake) -> None:
+    # 3 rows across schema versions of other tables: DuckLake would inline them in the catalog
+    with lake.writing() as con:
+        land(con, _batch("b1", [1, 2, 3]))
+        land(con, Batch("others", "o1", "test", pa.table({"k": [1]})))
+        land(con, _batch("b2", [4], member_level=["gold"]))
+        files = con.execute(
+            "SELECT count(*) FROM ducklake_list_files('lake', 'things', schema => 'raw')"
+        ).fetchone()[0]
+        inlined = con.execute(
+            "SELECT count(*) FROM __ducklake_metadata_lake.ducklake_inlined_data_tables"
+        ).fetchone()[0]
+    assert files == 2 and inlined == 0
+    with lake.reading() as fresh:
+        assert fresh.execute("SELECT count(*) FROM raw.things").fetchone()[0] == 4
