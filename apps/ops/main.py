@@ -29,7 +29,7 @@ from apps.ops.flows.loader import read_flows
 from apps.ops.forms.loader import load_definitions
 from apps.ops.forms.providers import load_providers
 from apps.ops.handlers import register_exception_handlers
-from apps.ops.org.seed import seed_org
+from apps.ops.org.seed import ensure_system_user, seed_org
 from apps.ops.rules.channels import SmtpConfig
 from apps.ops.rules.engine import RuleEngine
 from apps.ops.rules.loader import read_rules
@@ -51,6 +51,8 @@ def bootstrap(engine: Engine, settings: OpsSettings) -> None:
             for username in ensure_demo_users(session=session):
                 log.warning("created demo user %r (password = username)", username)
             seed_org(session)
+        # before the scheduler's first poll: a rule-created record needs its actor's manager
+        ensure_system_user(session)
         session.flush()
 
 

@@ -124,3 +124,38 @@ def test_a_safety_stock_breach_makes_exactly_one_purchase_request(
     clock.advance(timedelta(days=1))
     run_lake_rules(settings, clock=clock, lake_reader=lake.reader)
     assert len(purchase_requests(settings)) == 1
+
+
+def test_the_apps_own_scheduler_routes_a_rule_created_request(
+    make_settings, tmp_path: Path, clock, lake: Lake
+):
+    # the app polls its lake rules itself between pipeline runs; its first delivery must
+    # find the rule actor's manager without `lake-rules` having run before
+    from apps.ops.core.config import as_ops_settings
+    from apps.ops.main import bootstrap, build_context, smtp_config
+    from apps.ops.scheduler import tick
+
+    rules = tmp_path / "rules"
+    shutil.copytree(BUILTIN_RULES_DIR, rules)
+    (rules / "low_stock_alert.yaml").unlink()  # reads a column these small marts lack
+    settings = as_ops_settings(make_settings(rules_dir=rules))
+    engine = make_engine(settings.app_db)
+    try:
+        bootstrap(engine, settings)
+        ctx = build_context(settings, clock)
+        ctx.rules.lake_reader = lake.reader
+        make_session = make_sessionmaker(engine)
+        for _ in range(3):  # rule schedules come due on the app's clock
+            result = tick(make_session, ctx, smtp_config(settings))
+            assert not result.delivery.retried, result.delivery
+            clock.advance(timedelta(hours=1))
+        [request] = purchase_requests(settings)
+        with make_session() as session:
+            [task] = session.scalars(
+                select(FlowTask)
+                .join(FlowInstance, FlowInstance.id == FlowTask.instance_id)
+                .where(FlowInstance.record_id == request.id)
+            ).all()
+        assert request.created_by == "rules" and task.assignee == "pm_li"
+    finally:
+        engine.dispose()

@@ -15,29 +15,23 @@ engine's once-per-cause firing log, so running both never doubles an action):
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.orm import Session
 
 from apps.ops.core.clock import Clock
 from apps.ops.core.config import OpsSettings, as_ops_settings
 from apps.ops.core.db import make_engine, make_sessionmaker, write_transaction
-from apps.ops.core.security import hash_password
-from apps.ops.models import RuleSchedule, User
-from apps.ops.org.tree import department_by_name, user_by_name
+from apps.ops.models import RuleSchedule
+from apps.ops.org.seed import SYSTEM_DEPARTMENT, ensure_system_user
 from apps.ops.rules.engine import RuleEngine
-from apps.ops.rules.outbox import SYSTEM, deliver_due
+from apps.ops.rules.outbox import deliver_due
 from warehouse.settings import Settings
 
 log = logging.getLogger(__name__)
-
-# Rule-created purchase requests are "submitted" by the system actor of this department:
-# its head (the purchasing manager) approves first.
-SYSTEM_DEPARTMENT = "采购部 Purchasing"
+DELIVER_BATCH = 500
 
 
 @dataclass
@@ -47,26 +41,6 @@ class LakeRulesResult:
     delivered: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)  # rule -> why it could not run
-
-
-def ensure_system_user(session: Session, department: str = SYSTEM_DEPARTMENT) -> User:
-    """The actor of rule actions (``rules``): inactive (cannot log in), in ``department``."""
-    user = user_by_name(session, SYSTEM)
-    dept = department_by_name(session, department)
-    if user is None:
-        user = User(
-            username=SYSTEM,
-            display_name="规则引擎 Rules",
-            password_hash=hash_password(secrets.token_urlsafe(32)),
-            roles=[],
-            is_active=False,
-            department_id=dept.id if dept else None,
-        )
-        session.add(user)
-    elif user.department_id is None and dept is not None:
-        user.department_id = dept.id
-    session.flush()
-    return user
 
 
 def run_lake_rules(
@@ -114,8 +88,13 @@ def run_lake_rules(
             except Exception as exc:  # noqa: BLE001 - reported, the other rules go on
                 log.warning("lake rule %s failed: %s", name, exc)
                 result.errors[name] = f"{type(exc).__name__}: {exc}"
-        report = deliver_due(make_session, ctx, smtp_config(ops_settings), limit=500)
-        result.delivered, result.failed = report.done, report.failed + report.retried
-        return result
+        # a batch command: deliver everything that is due (a first run queues hundreds of
+        # notices), so the records it creates are there for the ingest that follows
+        while True:
+            report = deliver_due(make_session, ctx, smtp_config(ops_settings), limit=DELIVER_BATCH)
+            result.delivered += report.done
+            result.failed += report.failed + report.retried
+            if len(report.done) + len(report.failed) + len(report.retried) < DELIVER_BATCH:
+                return result
     finally:
         engine.dispose()

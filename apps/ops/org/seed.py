@@ -10,6 +10,7 @@ and tests). Format::
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,10 @@ from apps.ops.models import Department, User
 from apps.ops.org.tree import department_by_name, user_by_name
 
 DEMO_ORG = Path(__file__).resolve().parent / "demo.yaml"
+# the actor of rule actions (apps/ops/rules/outbox.py SYSTEM); rule-created purchase requests
+# are "submitted" by it, so the head of its department (purchasing) approves first
+SYSTEM_USER = "rules"
+SYSTEM_DEPARTMENT = "采购部 Purchasing"
 
 
 def seed_org(session: Session, path: Path = DEMO_ORG) -> list[str]:
@@ -59,3 +64,23 @@ def seed_org(session: Session, path: Path = DEMO_ORG) -> list[str]:
         created.append(item["username"])
     session.flush()
     return created
+
+
+def ensure_system_user(session: Session, department: str = SYSTEM_DEPARTMENT) -> User:
+    """The actor of rule actions (``rules``): inactive (cannot log in), in ``department``."""
+    user = user_by_name(session, SYSTEM_USER)
+    dept = department_by_name(session, department)
+    if user is None:
+        user = User(
+            username=SYSTEM_USER,
+            display_name="规则引擎 Rules",
+            password_hash=hash_password(secrets.token_urlsafe(32)),
+            roles=[],
+            is_active=False,
+            department_id=dept.id if dept else None,
+        )
+        session.add(user)
+    elif user.department_id is None and dept is not None:
+        user.department_id = dept.id
+    session.flush()
+    return user

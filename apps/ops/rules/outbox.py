@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from apps.ops import audit
 from apps.ops.core.db import write_transaction
 from apps.ops.models import FormRecord, OutboxItem
+from apps.ops.org.seed import SYSTEM_USER
 from apps.ops.rules import channels
 from apps.ops.rules.channels import SmtpConfig, render
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=2)
-SYSTEM = "rules"
+SYSTEM = SYSTEM_USER  # rule actions act as this (inactive) user
 
 
 @dataclass
