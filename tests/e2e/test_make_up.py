@@ -1,6 +1,6 @@
 """`make up` / `make down` as a newcomer runs them, on its own home and ports.
 
-The three URLs answer, Superset's chart shows the data that came through the pipeline,
+The four URLs answer, Superset's chart shows the data that came through the pipeline,
 `make down` leaves no process of ours, and `make up` again changes no row count.
 """
 
@@ -104,6 +104,7 @@ def test_make_up_twice_then_down(tmp_path: Path) -> None:
         "OPSLAKE_DAGSTER_PORT": _free_port(),
         "OPSLAKE_OPS_PORT": _free_port(),
         "OPSLAKE_SUPERSET_PORT": _free_port(),
+        "OPSLAKE_DOCS_PORT": _free_port(),
     }
     env = (
         os.environ
@@ -128,6 +129,9 @@ def test_make_up_twice_then_down(tmp_path: Path) -> None:
             == 200
         )
         _assert_dagster_lineage(f"{base}:{ports['OPSLAKE_DAGSTER_PORT']}")
+        # the dbt docs page is generated (not the placeholder) and names a mart
+        docs = httpx.get(f"{base}:{ports['OPSLAKE_DOCS_PORT']}/", timeout=10)
+        assert docs.status_code == 200 and "fct_order_lines" in docs.text, docs.text[:300]
         superset = f"{base}:{ports['OPSLAKE_SUPERSET_PORT']}"
         assert httpx.get(f"{superset}/health", timeout=10).text == "OK"
 
