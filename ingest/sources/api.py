@@ -29,8 +29,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import msgspec
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingest.core import batch_id
 from ingest.http import ApiClient, RetryPolicy
@@ -217,25 +219,75 @@ def ordered(fn: Callable[[S], T], items: list[S], workers: int) -> Iterator[T]:
         pool.shutdown(wait=True)
 
 
+class RawPage:
+    """One page of records as the server sent them, for streams that land the native JSON.
+
+    ``raws`` holds each record's JSON text untouched (``msgspec.Raw``: a view into the
+    response body, no copy, no re-encoding); ``heads`` each record's few fields the stream
+    needs (a small ``msgspec.Struct`` decoded from that text, or None when the record is
+    not a JSON object). Far fewer Python objects than a parsed page, and the payload
+    column is the text received, not a re-serialisation of it.
+    """
+
+    __slots__ = ("heads", "raws")
+
+    def __init__(self, raws: list[msgspec.Raw], heads: list[Any]) -> None:
+        self.raws = raws
+        self.heads = heads
+
+    @classmethod
+    def decode(cls, raws: list[msgspec.Raw], head: msgspec.json.Decoder) -> RawPage:
+        """Decode each record's head with ``head`` (a Decoder of a Struct whose fields all
+        have defaults and accept ``Any``); a record that is not an object gets None."""
+        try:
+            return cls(raws, [head.decode(r) for r in raws])
+        except msgspec.DecodeError:  # one record is not an object (ValidationError) or bad
+            return cls(raws, [_head_or_none(head, r) for r in raws])
+
+    def __len__(self) -> int:
+        return len(self.raws)
+
+    def select(self, keep: list[int]) -> RawPage:
+        if len(keep) == len(self.raws):
+            return self
+        return RawPage([self.raws[i] for i in keep], [self.heads[i] for i in keep])
+
+
+def _head_or_none(head: msgspec.json.Decoder, raw: msgspec.Raw) -> Any:
+    try:
+        return head.decode(raw)
+    except msgspec.DecodeError:
+        return None
+
+
 def pages_from_the_back(
     total: int,
     size: int,
-    page: Callable[[int], list],
-    key: Callable[[dict], object],
+    page: Callable[[int], list | RawPage],
+    key: Callable[[Any], object],
     first: int = 1,
-) -> Iterator[list]:
+) -> Iterator[list | RawPage]:
     """The pages of a window of ``total`` records, last page first, without echoes.
 
     Page-numbered APIs sort a window by modified time. A record modified while we page
     leaves the window and every record after it moves up one place: paging forward skips
     the one that slides onto a page already read. Paging backward, a shift can only bring
     back a record already read (the same ``key``, i.e. id and modified time, on another
-    page), which is dropped. ``page(no)`` returns the records of page ``no``.
+    page), which is dropped. ``page(no)`` returns the records of page ``no`` (dicts, or a
+    ``RawPage`` whose heads ``key`` reads).
     """
     seen: dict[object, int] = {}
     for no in range(first + -(-total // size) - 1, first - 1, -1):
         records = page(no)
-        yield [r for r in records if not isinstance(r, dict) or seen.setdefault(key(r), no) == no]
+        if isinstance(records, RawPage):
+            heads = records.heads
+            yield records.select(
+                [i for i, h in enumerate(heads) if h is None or seen.setdefault(key(h), no) == no]
+            )
+        else:
+            yield [
+                r for r in records if not isinstance(r, dict) or seen.setdefault(key(r), no) == no
+            ]
 
 
 @dataclass
@@ -250,8 +302,20 @@ class Malformed(ValueError):
 @dataclass
 class Pending:
     start: datetime
-    rows: list[tuple] = field(default_factory=list)
+    rows: list[tuple] = field(default_factory=list)  # records converted one by one
+    tables: list[pa.Table] = field(default_factory=list)  # raw pages converted at once
     rejected: list[Rejected] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.rows) + sum(t.num_rows for t in self.tables)
+
+    def extend(self, other: Pending) -> None:
+        self.rows.extend(other.rows)
+        self.tables.extend(other.tables)
+        self.rejected.extend(other.rejected)
+
+
+_CST_OFFSET_S = 8 * 3600
 
 
 class WindowedStream:
@@ -285,6 +349,14 @@ class WindowedStream:
         """(the record's window time, its raw row in schema order); Malformed if unusable."""
         raise NotImplementedError
 
+    def head_row(self, head: Any) -> tuple[str, str, str | None] | None:
+        """For streams whose ``fetch`` yields ``RawPage``s (schema ``ORDER_SCHEMA``): the
+        (order id, modified time as GMT+8 'yyyy-MM-dd HH:mm:ss' text, status) of a regular
+        record's head, or None to send the record through ``convert`` (which quarantines
+        it with its reason or accepts it). It must accept exactly what ``convert`` accepts
+        and give the same values."""
+        raise NotImplementedError
+
     def make_client(self) -> ApiClient:
         return self.api.client(self.source)
 
@@ -305,54 +377,196 @@ class WindowedStream:
             windows = list(grid_windows(start, end, self.window, origin))
             pending = Pending(start)
             read = partial(self._window, client, base)
-            for (a, b), (rows, rejected) in zip(
-                windows, ordered(read, windows, self.fetchers), strict=True
-            ):
-                pending.rows.extend(rows)
-                pending.rejected.extend(rejected)
+            for (a, b), taken in zip(windows, ordered(read, windows, self.fetchers), strict=True):
+                pending.extend(taken)
                 crossed = (b - origin) // self.span != (a - origin) // self.span
-                if crossed or len(pending.rows) >= self.rows_per_batch or b == end:
+                if crossed or len(pending) >= self.rows_per_batch or b == end:
                     yield self._batch(pending, b)
                     pending = Pending(b)
 
-    def _window(
-        self, client: ApiClient, base: str, window: tuple[datetime, datetime]
-    ) -> tuple[list[tuple], list[Rejected]]:
-        """Every page of one window, converted: (raw rows, rejected records)."""
+    def _window(self, client: ApiClient, base: str, window: tuple[datetime, datetime]) -> Pending:
+        """Every page of one window, converted: raw rows and rejected records."""
         a, b = window
         pending = Pending(a)
         for page_no, records in enumerate(self.fetch(client, base, a, b), 1):
-            self._take(pending, records, a, b, page_no)
-        return pending.rows, pending.rejected
+            if isinstance(records, RawPage):
+                self._take_raw(pending, records, a, b, page_no)
+            else:
+                self._take(pending, records, a, b, page_no)
+        return pending
+
+    def _convert_one(
+        self, pending: Pending, rec: object, a: datetime, b: datetime, page_no: int, i: int
+    ) -> tuple[datetime, tuple] | None:
+        """``convert`` of one record, or None after quarantining it with its reason."""
+        try:
+            if not isinstance(rec, dict):
+                raise Malformed("record is not a JSON object")
+            return self.convert(rec)
+        except (Malformed, KeyError, TypeError, ValueError) as exc:
+            reason = str(exc) if isinstance(exc, Malformed) else f"{type(exc).__name__}: {exc}"
+            where = f"{self.name} {a.isoformat()}..{b.isoformat()} page {page_no} #{i + 1}"
+            pending.rejected.append(Rejected(where, reason, rec))
+            return None
 
     def _take(
         self, pending: Pending, records: list[dict], a: datetime, b: datetime, page_no: int
     ) -> None:
-        convert, rows = self.convert, pending.rows
+        rows = pending.rows
         for i, rec in enumerate(records):
-            try:
-                if not isinstance(rec, dict):
-                    raise Malformed("record is not a JSON object")
-                t, row = convert(rec)
-            except (Malformed, KeyError, TypeError, ValueError) as exc:
-                reason = str(exc) if isinstance(exc, Malformed) else f"{type(exc).__name__}: {exc}"
-                where = f"{self.name} {a.isoformat()}..{b.isoformat()} page {page_no} #{i + 1}"
-                pending.rejected.append(Rejected(where, reason, rec))
+            converted = self._convert_one(pending, rec, a, b, page_no, i)
+            if converted is not None and a <= converted[0] < b:
+                rows.append(converted[1])
+
+    def _slow_raw(
+        self, pending: Pending, raw: msgspec.Raw, a: datetime, b: datetime, page_no: int, i: int
+    ) -> tuple[str, str, str | None] | None:
+        """A record the head check did not pass, through ``convert``: (id, GMT+8 time text,
+        status) when it is usable, None once quarantined."""
+        try:
+            rec = orjson.loads(bytes(raw))
+        except ValueError as exc:  # the page parsed, so only bad UTF-8 can get here
+            where = f"{self.name} {a.isoformat()}..{b.isoformat()} page {page_no} #{i + 1}"
+            text = bytes(raw).decode(errors="replace")
+            pending.rejected.append(Rejected(where, f"not JSON: {exc}", text))
+            return None
+        converted = self._convert_one(pending, rec, a, b, page_no, i)
+        if converted is None:
+            return None
+        t, row = converted
+        return row[1], cst(t), row[3]
+
+    def _take_raw(
+        self, pending: Pending, page: RawPage, a: datetime, b: datetime, page_no: int
+    ) -> None:
+        """A page converted at once: ids and statuses from the heads, times parsed and
+        shifted to UTC in Arrow, the payload the records' JSON text as received."""
+        ids: list[str] = []
+        texts: list[str] = []
+        statuses: list[str | None] = []
+        raws: list[msgspec.Raw] = []
+        where: list[int] = []  # index in the page of each taken record
+        head_row = self.head_row
+        for i, (raw, head) in enumerate(zip(page.raws, page.heads, strict=True)):
+            got = head_row(head) if head is not None else None
+            if got is None and (got := self._slow_raw(pending, raw, a, b, page_no, i)) is None:
                 continue
-            if a <= t < b:
-                rows.append(row)
+            ids.append(got[0])
+            texts.append(got[1])
+            statuses.append(got[2])
+            raws.append(raw)
+            where.append(i)
+        if not ids:
+            return
+        try:
+            payloads = _texts(raws)
+        except pa.ArrowInvalid:  # a record that is not UTF-8 (the page parsed as JSON)
+            payloads = None
+        seconds = _cst_seconds(texts)
+        if payloads is None or seconds.null_count:
+            # what the pattern, the calendar or UTF-8 refuses goes through ``convert``
+            bad = set(_bad_texts(raws)) if payloads is None else set()
+            bad.update(k for k, ok in enumerate(seconds.is_valid().to_pylist()) if not ok)
+            keep = []
+            for k in range(len(ids)):
+                if k in bad:
+                    got = self._slow_raw(pending, raws[k], a, b, page_no, where[k])
+                    if got is None:
+                        continue
+                    ids[k], texts[k], statuses[k] = got
+                keep.append(k)
+            if not keep:
+                return
+            ids, texts, statuses, raws = (
+                [ids[k] for k in keep],
+                [texts[k] for k in keep],
+                [statuses[k] for k in keep],
+                [raws[k] for k in keep],
+            )
+            payloads = _texts(raws)
+            seconds = _cst_seconds(texts)
+        micros = pc.multiply(seconds, 1_000_000)
+        table = pa.Table.from_arrays(
+            [
+                pa.array([self.source] * len(ids), pa.string()),
+                pa.array(ids, pa.string()),
+                micros.cast(self.schema.field(2).type),
+                pa.array(statuses, pa.string()),
+                payloads,
+            ],
+            schema=self.schema,
+        )
+        inside = pc.and_(pc.greater_equal(micros, _micros(a)), pc.less(micros, _micros(b)))
+        if not pc.all(inside).as_py():
+            table = table.filter(inside)
+        if table.num_rows:
+            pending.tables.append(table)
 
     def _batch(self, pending: Pending, end: datetime) -> Batch:
-        columns = list(zip(*pending.rows, strict=True)) if pending.rows else None
-        arrays = [_array(columns[i] if columns else [], f.type) for i, f in enumerate(self.schema)]
+        tables = list(pending.tables)
+        if pending.rows or not tables:
+            columns = list(zip(*pending.rows, strict=True)) if pending.rows else None
+            arrays = [
+                _array(columns[i] if columns else [], f.type) for i, f in enumerate(self.schema)
+            ]
+            tables.insert(0, pa.Table.from_arrays(arrays, schema=self.schema))
+        rows = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
         return Batch(
             stream=self.name,
             batch_id=batch_id(self.name, utc_text(pending.start), utc_text(end)),
             source=self.source,
-            rows=pa.Table.from_arrays(arrays, schema=self.schema),
+            rows=rows,
             rejected=pending.rejected,
             cursor=utc_text(end),
         )
+
+
+def _cst_seconds(texts: list[str]) -> pa.Array:
+    """GMT+8 'yyyy-MM-dd HH:mm:ss' texts → UTC Unix seconds (int64); null where Arrow's
+    ISO parser refuses the text (then ``from_cst`` decides). Where it accepts one, it reads
+    it as ``datetime.fromisoformat`` does; year 0, which Python refuses, is made null."""
+    array = pa.array(texts, pa.string())
+    try:
+        seconds = array.cast(pa.timestamp("s")).cast(pa.int64())
+    except pa.ArrowInvalid:
+        seconds = pa.array([_arrow_seconds(t) for t in texts], pa.int64())
+    if pc.min(seconds).as_py() < _YEAR_1:
+        seconds = pc.if_else(pc.less(seconds, _YEAR_1), pa.scalar(None, pa.int64()), seconds)
+    return pc.subtract(seconds, _CST_OFFSET_S)
+
+
+def _arrow_seconds(text: str) -> int | None:
+    try:
+        return pa.array([text]).cast(pa.timestamp("s")).cast(pa.int64())[0].as_py()
+    except pa.ArrowInvalid:
+        return None
+
+
+_YEAR_1 = -62135596800  # 0001-01-01T00:00:00 in Unix seconds
+
+
+def _micros(t: datetime) -> int:
+    return (t - _EPOCH) // timedelta(microseconds=1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _texts(raws: list[msgspec.Raw]) -> pa.Array:
+    """The records' JSON texts as one string array: one copy, UTF-8 checked (ArrowInvalid)."""
+    offsets = pa.array(itertools.accumulate(map(len, raws), initial=0), pa.int32())
+    data = pa.py_buffer(b"".join(raws))
+    texts = pa.StringArray.from_buffers(len(raws), offsets.buffers()[1], data)
+    texts.validate(full=True)
+    return texts
+
+
+def _bad_texts(raws: list[msgspec.Raw]) -> Iterator[int]:
+    for k, raw in enumerate(raws):
+        try:
+            bytes(raw).decode()
+        except UnicodeDecodeError:
+            yield k
 
 
 def _array(values: tuple | list, typ: pa.DataType) -> pa.Array:

@@ -3,6 +3,9 @@
 Signed form POSTs (md5 over the sorted params, secret-wrapped). As TOP's docs advise, a
 window is read from its last page back to page 1 (a one-row probe gives ``total_results``),
 so a trade modified while we page hides no other (``api.pages_from_the_back``).
+Pages are not parsed into dicts: each trade's JSON text is kept as received (it becomes
+the ``payload`` column) and only ``tid_str``/``tid``/``modified``/``status`` are decoded
+from it (``api.RawPage``); times are converted a page at a time in Arrow.
 TOP's code 7 "This ban will last for N more seconds" waits N seconds. Codes 26/27 (session
 missing, invalid or expired) renew the session with ``taobao.top.auth.token.refresh`` when a
 refresh token is configured and repeat the call; without one the run stops (re-authorize).
@@ -14,8 +17,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import httpx
+import msgspec
 import orjson
 
 from ingest.core import SourceError
@@ -23,6 +28,7 @@ from ingest.http import ApiClient, AuthExpired, Retryable
 from ingest.sources.api import (
     ApiConfig,
     Malformed,
+    RawPage,
     WindowedStream,
     cst,
     from_cst,
@@ -50,18 +56,69 @@ def check(response: httpx.Response) -> dict:
         raise Retryable(f"HTTP {response.status_code}, not JSON: {response.text[:100]}") from exc
     err = doc.get("error_response")
     if err:
-        text = f"TOP error {err.get('code')} {err.get('msg')} {err.get('sub_code', '')} " + str(
-            err.get("sub_msg", "")
-        )
-        ban = _BAN.search(str(err.get("sub_msg", "")) + str(err.get("msg", "")))
-        if ban:
-            raise Retryable(text.strip(), after=float(ban.group(1)))
-        if int(err.get("code", 0)) in RETRY_CODES or "isp." in str(err.get("sub_code", "")):
-            raise Retryable(text.strip())
-        if int(err.get("code", 0)) in SESSION_CODES:
-            raise AuthExpired(text.strip())
-        raise SourceError(f"tmall: {text.strip()}")
+        _fail(err)
     return doc["trades_sold_increment_get_response"]
+
+
+class _Trades(msgspec.Struct):
+    trade: list[msgspec.Raw] | None = None
+
+
+class _Answer(msgspec.Struct):
+    total_results: Any = None
+    trades: _Trades | None = None
+
+
+class _Envelope(msgspec.Struct):
+    trades_sold_increment_get_response: _Answer | None = None
+    error_response: Any = None
+
+
+class _Head(msgspec.Struct):
+    """The fields of a trade the connector reads; the rest stays JSON text."""
+
+    tid_str: Any = None
+    tid: Any = None
+    modified: Any = None
+    status: Any = None
+
+    def get(self, key: str, default: object = None) -> Any:  # read like the trade's dict
+        return getattr(self, key, default)
+
+
+_ENVELOPE = msgspec.json.Decoder(_Envelope)
+_HEAD = msgspec.json.Decoder(_Head)
+
+
+def check_page(response: httpx.Response) -> _Answer:
+    """``check`` for a page of trades: the answer with each trade's JSON text undecoded."""
+    try:
+        doc = _ENVELOPE.decode(response.content)
+    except msgspec.ValidationError:  # valid JSON of another shape: let ``check`` judge it
+        check(response)
+        raise Retryable(f"not a TOP trades answer: {response.text[:100]}") from None
+    except msgspec.DecodeError as exc:
+        raise Retryable(f"HTTP {response.status_code}, not JSON: {response.text[:100]}") from exc
+    if doc.error_response:
+        _fail(doc.error_response)
+    if doc.trades_sold_increment_get_response is None:
+        raise KeyError("trades_sold_increment_get_response")
+    return doc.trades_sold_increment_get_response
+
+
+def _fail(err: dict) -> None:
+    """Raise what a TOP ``error_response`` means: Retryable, AuthExpired or SourceError."""
+    text = f"TOP error {err.get('code')} {err.get('msg')} {err.get('sub_code', '')} " + str(
+        err.get("sub_msg", "")
+    )
+    ban = _BAN.search(str(err.get("sub_msg", "")) + str(err.get("msg", "")))
+    if ban:
+        raise Retryable(text.strip(), after=float(ban.group(1)))
+    if int(err.get("code", 0)) in RETRY_CODES or "isp." in str(err.get("sub_code", "")):
+        raise Retryable(text.strip())
+    if int(err.get("code", 0)) in SESSION_CODES:
+        raise AuthExpired(text.strip())
+    raise SourceError(f"tmall: {text.strip()}")
 
 
 def check_refresh(response: httpx.Response) -> dict:
@@ -137,14 +194,27 @@ class TmallTradesStream(WindowedStream):
     def fetch(
         self, client: ApiClient, base: str, start: datetime, end: datetime
     ) -> Iterator[list[dict]]:
-        probe = client.send(lambda: self._request(base, start, end, 1, size=1), check)
+        probe = client.send(lambda: self._request(base, start, end, 1, size=1), check_page)
 
-        def page(no: int) -> list[dict]:
-            body = client.send(lambda: self._request(base, start, end, no), check)
-            return (body.get("trades") or {}).get("trade") or []
+        def page(no: int) -> RawPage:
+            answer = client.send(lambda: self._request(base, start, end, no), check_page)
+            trades = (answer.trades.trade if answer.trades else None) or []
+            return RawPage.decode(trades, _HEAD)
 
-        total = int(probe.get("total_results") or 0)
+        total = int(probe.total_results or 0)
         return pages_from_the_back(total, self.page_size, page, _version)
+
+    def head_row(self, head: _Head) -> tuple[str, str, str | None] | None:
+        tid, modified, status = head.tid_str, head.modified, head.status
+        if (
+            type(tid) is str
+            and tid
+            and type(modified) is str
+            and len(modified) == 19
+            and (status is None or type(status) is str)
+        ):
+            return tid, modified, status
+        return None  # ``convert`` decides (another id field, a bad time, a status not text)
 
     def convert(self, rec: dict) -> tuple[datetime, tuple]:
         order_id = text_id(rec, "tid_str", "tid")
@@ -155,7 +225,7 @@ class TmallTradesStream(WindowedStream):
         return modified, ("tmall", order_id, modified, rec.get("status"), payload(rec))
 
 
-def _version(trade: dict) -> tuple[object, object]:
+def _version(trade: dict | _Head) -> tuple[object, object]:
     return trade.get("tid_str") or trade.get("tid"), trade.get("modified")
 
 
