@@ -1,13 +1,78 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='order_key',
+        on_schema_change='fail'
+    )
+}}
 -- One row per order line from every channel, with the master SKU resolved through the
 -- catalog's channel SKU map (channel + channel SKU code → master SKU).
+-- Incremental: every order with a raw version received since the cursor
+-- (macros/incremental.sql) replaces all its lines (delete+insert on order_key).
 with
 
-tmall as (select * from {{ ref('stg_tmall__trade_lines') }}),
-jd as (select * from {{ ref('stg_jd__order_lines') }}),
-douyin as (select * from {{ ref('stg_douyin__order_lines') }}),
-shopify as (select * from {{ ref('stg_shopify__order_lines') }}),
-pos_lines as (select * from {{ ref('stg_pos__sales_lines') }}),
-manual_lines as (select * from {{ ref('stg_manual__order_lines') }}),
+tmall as (
+
+    select * from {{ ref('stg_tmall__trade_lines') }}
+    {% if is_incremental() %}
+    where last_received_at > {{ received_since() }}
+    {% endif %}
+
+),
+
+jd as (
+
+    select * from {{ ref('stg_jd__order_lines') }}
+    {% if is_incremental() %}
+    where last_received_at > {{ received_since() }}
+    {% endif %}
+
+),
+
+douyin as (
+
+    select * from {{ ref('stg_douyin__order_lines') }}
+    {% if is_incremental() %}
+    where last_received_at > {{ received_since() }}
+    {% endif %}
+
+),
+
+shopify as (
+
+    select * from {{ ref('stg_shopify__order_lines') }}
+    {% if is_incremental() %}
+    where last_received_at > {{ received_since() }}
+    {% endif %}
+
+),
+
+pos_lines as (
+
+    -- a POS transaction or manual order is rebuilt from all its lines
+    select * from {{ ref('stg_pos__sales_lines') }}
+    {% if is_incremental() %}
+    where transaction_id in (
+        select transaction_id from {{ ref('stg_pos__sales_lines') }}
+        where received_at > {{ received_since() }}
+    )
+    {% endif %}
+
+),
+
+manual_lines as (
+
+    select * from {{ ref('stg_manual__order_lines') }}
+    {% if is_incremental() %}
+    where order_id in (
+        select order_id from {{ ref('stg_manual__order_lines') }}
+        where received_at > {{ received_since() }}
+    )
+    {% endif %}
+
+),
+
 sku_map as (select * from {{ ref('stg_catalog__channel_sku_map') }}),
 
 unioned as (

@@ -1,13 +1,77 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='order_key',
+        on_schema_change='fail'
+    )
+}}
 -- One row per order from every channel (tmall, jd, douyin, shopify, pos, manual) at its
 -- latest version, with a common lifecycle and amounts in CNY.
+-- Incremental: every order with a raw version received since the cursor
+-- (macros/incremental.sql) replaces its row (delete+insert on order_key).
 with
 
-tmall as (select * from {{ ref('stg_tmall__trades') }}),
-jd as (select * from {{ ref('stg_jd__orders') }}),
-douyin as (select * from {{ ref('stg_douyin__orders') }}),
-shopify as (select * from {{ ref('stg_shopify__orders') }}),
-pos_lines as (select * from {{ ref('stg_pos__sales_lines') }}),
-manual_lines as (select * from {{ ref('stg_manual__order_lines') }}),
+tmall as (
+
+    select * from {{ ref('stg_tmall__trades') }}
+    {% if is_incremental() %}
+    where last_received_at > {{ received_since() }}
+    {% endif %}
+
+),
+
+jd as (
+
+    select * from {{ ref('stg_jd__orders') }}
+    {% if is_incremental() %}
+    where last_received_at > {{ received_since() }}
+    {% endif %}
+
+),
+
+douyin as (
+
+    select * from {{ ref('stg_douyin__orders') }}
+    {% if is_incremental() %}
+    where last_received_at > {{ received_since() }}
+    {% endif %}
+
+),
+
+shopify as (
+
+    select * from {{ ref('stg_shopify__orders') }}
+    {% if is_incremental() %}
+    where last_received_at > {{ received_since() }}
+    {% endif %}
+
+),
+
+pos_lines as (
+
+    -- a POS transaction or manual order is rebuilt from all its lines
+    select * from {{ ref('stg_pos__sales_lines') }}
+    {% if is_incremental() %}
+    where transaction_id in (
+        select transaction_id from {{ ref('stg_pos__sales_lines') }}
+        where received_at > {{ received_since() }}
+    )
+    {% endif %}
+
+),
+
+manual_lines as (
+
+    select * from {{ ref('stg_manual__order_lines') }}
+    {% if is_incremental() %}
+    where order_id in (
+        select order_id from {{ ref('stg_manual__order_lines') }}
+        where received_at > {{ received_since() }}
+    )
+    {% endif %}
+
+),
 
 api_orders as (
 

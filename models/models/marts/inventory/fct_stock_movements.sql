@@ -7,7 +7,7 @@
     )
 }}
 -- Movements are immutable once booked; a re-sent file re-lands them (staging keeps one).
--- Incremental runs take what arrived within the lookback of the newest receipt built.
+-- Incremental runs take what arrived since the cursor (macros/incremental.sql).
 with
 
 movements as (select * from {{ ref('stg_inventory__stock_movements') }}),
@@ -29,9 +29,7 @@ final as (
         _received_at as received_at
     from movements
     {% if is_incremental() %}
-    where _received_at > (
-        select max(received_at) - interval '{{ var("incremental_lookback_hours", 72) }}' hour from {{ this }}
-    )
+    where _received_at > {{ received_since('received_at') }}
     {% endif %}
 
 )

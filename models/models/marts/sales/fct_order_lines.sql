@@ -6,10 +6,12 @@
         on_schema_change='fail'
     )
 }}
--- Incremental: an order whose raw versions arrived (or were modified) within the lookback
--- of the newest data already built is rebuilt whole from its latest version — all its lines
--- are deleted and re-inserted (delete+insert on order_key), so a late status update or a
--- re-priced line replaces the old rows and a late *older* version changes nothing.
+-- Incremental: an order with any raw version received since the cursor
+-- (macros/incremental.sql) is rebuilt whole from its latest version — all its lines are
+-- deleted and re-inserted (delete+insert on order_key), so a late status update or a
+-- re-priced line replaces the old rows and a late *older* version changes nothing. Every
+-- change reaches raw as a new delivery, so the receipt time alone finds them (the platform's
+-- modified time adds nothing but rework).
 
 with
 
@@ -36,12 +38,7 @@ changed_orders as (
 
     select order_key
     from orders
-    where last_received_at > (
-            select max(last_received_at) - interval '{{ var("incremental_lookback_hours", 72) }}' hour from {{ this }}
-        )
-        or modified_at > (
-            select max(modified_at) - interval '{{ var("incremental_lookback_hours", 72) }}' hour from {{ this }}
-        )
+    where last_received_at > {{ received_since() }}
 
 ),
 {% endif %}

@@ -1,8 +1,21 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='order_id',
+        on_schema_change='fail'
+    )
+}}
+-- Incremental: the lines of every order whose latest version was rebuilt since the cursor
+-- replace that order's lines (delete+insert on order_id).
 with
 
 orders as (
 
     select * from {{ ref('stg_douyin__orders') }}
+    {% if is_incremental() %}
+    where last_received_at > {{ received_since() }}
+    {% endif %}
 
 ),
 

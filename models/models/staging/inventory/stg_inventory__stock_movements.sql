@@ -1,8 +1,22 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='movement_id',
+        on_schema_change='fail'
+    )
+}}
+-- Incremental: raw rows received since the cursor (macros/incremental.sql); the latest
+-- receipt of a movement wins, so a re-sent movement replaces the row held (every receipt
+-- later than the one held is inside the window).
 with
 
 source as (
 
     select * from {{ source('raw', 'inventory_stock_movements') }}
+    {% if is_incremental() %}
+    where _received_at > {{ received_since('_received_at') }}
+    {% endif %}
 
 ),
 

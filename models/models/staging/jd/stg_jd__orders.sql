@@ -1,10 +1,33 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='order_id',
+        on_schema_change='fail'
+    )
+}}
+-- Incremental: an order with any raw version received since the cursor
+-- (macros/incremental.sql) is rebuilt from all its versions; other orders' payloads are
+-- not parsed again.
 with
+
+source as (
+
+    select * from {{ source('raw', 'jd_orders') }}
+    {% if is_incremental() %}
+    where order_id in (
+        select order_id from {{ source('raw', 'jd_orders') }}
+        where _received_at > {{ received_since() }}
+    )
+    {% endif %}
+
+),
 
 latest as (
 
     -- raw keeps every delivery of every version: the latest modified time wins, exact
     -- duplicate deliveries of it collapse to one row (macros/latest_delivery.sql)
-    {{ latest_delivery(source('raw', 'jd_orders')) }}
+    {{ latest_delivery('source') }}
 
 ),
 

@@ -1,8 +1,25 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='transaction_id',
+        on_schema_change='fail'
+    )
+}}
+-- Incremental: a transaction with any raw line received since the cursor
+-- (macros/incremental.sql) is rebuilt from all its raw lines, so the dedup below sees
+-- every export that brought it.
 with
 
 source as (
 
     select * from {{ source('raw', 'pos_sales_lines') }}
+    {% if is_incremental() %}
+    where transaction_id in (
+        select transaction_id from {{ source('raw', 'pos_sales_lines') }}
+        where _received_at > {{ received_since('received_at') }}
+    )
+    {% endif %}
 
 ),
 
