@@ -232,7 +232,12 @@ class RuleEngine:
             every = timedelta(minutes=rule.trigger.every_minutes or 60)
             if not self._claim(session, rule.name, now, every):
                 continue
-            count += self._run_polled(session, rule, now)
+            try:
+                with session.begin_nested():
+                    count += self._run_polled(session, rule, now)
+            except Exception as exc:  # noqa: BLE001 - a broken rule (a mart not built yet)
+                # stops only itself; it is due again at its next interval
+                log.warning("rule %s could not run: %s", rule.name, exc)
         return count
 
     @staticmethod
