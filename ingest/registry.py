@@ -43,6 +43,14 @@ def all_streams() -> dict[str, tuple[str, StreamFactory]]:
     return streams
 
 
+def feeds() -> dict[str, str]:
+    """Streams that land in another stream's raw table (module ``FEEDS``): stream -> table."""
+    out: dict[str, str] = {}
+    for module_name in SOURCE_MODULES:
+        out |= getattr(importlib.import_module(module_name), "FEEDS", {})
+    return out
+
+
 def sources() -> list[str]:
     return sorted({source for source, _ in all_streams().values()})
 

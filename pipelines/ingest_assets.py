@@ -3,7 +3,7 @@
 import dagster as dg
 
 from ingest.core import run_stream
-from ingest.registry import all_streams, streams_for
+from ingest.registry import all_streams, feeds, streams_for
 from pipelines.constants import INGEST_GROUP, LAKE_POOL
 from pipelines.resources import LakeResource
 
@@ -12,9 +12,11 @@ def raw_key(stream: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", stream])
 
 
-def _ingest_asset(stream_name: str, source: str) -> dg.AssetsDefinition:
+def _ingest_asset(stream_name: str, source: str, fed_by: list[str]) -> dg.AssetsDefinition:
     @dg.asset(
         key=raw_key(stream_name),
+        # a stream landing in this one's table (webhooks into the REST table) runs first
+        deps=[raw_key(name) for name in fed_by],
         group_name=INGEST_GROUP,
         pool=LAKE_POOL,
         kinds={"python", "ducklake"},
@@ -45,4 +47,8 @@ def _ingest_asset(stream_name: str, source: str) -> dg.AssetsDefinition:
     return _asset
 
 
-ingest_assets = [_ingest_asset(name, source) for name, (source, _) in all_streams().items()]
+_FEEDS = feeds()
+ingest_assets = [
+    _ingest_asset(name, source, sorted(s for s, table in _FEEDS.items() if table == name))
+    for name, (source, _) in all_streams().items()
+]

@@ -45,11 +45,14 @@ def _parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
     return datetime.fromisoformat(at), int(rid)
 
 
+REST_TABLE = "shopify_orders"
+
+
 @dataclass
 class ShopifyWebhooksStream:
     url: str  # the ops app store (SQLAlchemy URL)
     name: str = "shopify_order_webhooks"
-    table: str = "shopify_orders"  # the REST stream's raw table
+    table: str = REST_TABLE  # the REST stream's raw table
     source: str = "shopify"
     schema: pa.Schema = ORDER_SCHEMA
     primary_key: tuple[str, ...] = ("channel", "order_id", "modified_at")
@@ -139,3 +142,5 @@ def _factory(settings: Settings) -> ShopifyWebhooksStream:
 
 
 STREAMS = {"shopify_order_webhooks": ("shopify", _factory)}
+# streams that land in another stream's raw table (lineage: they feed it)
+FEEDS = {"shopify_order_webhooks": REST_TABLE}

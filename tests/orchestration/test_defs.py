@@ -31,6 +31,25 @@ def test_every_mart_has_an_upstream_connector_and_dashboards_read_marts() -> Non
         assert any(a.path[0] == "raw" for a in _ancestors(graph, dash))
 
 
+def test_a_stream_landing_in_another_streams_table_is_upstream_of_it() -> None:
+    # Shopify webhooks land in raw.shopify_orders, the table dbt's source reads
+    graph = defs.resolve_asset_graph()
+    webhooks = dg.AssetKey(["raw", "shopify_order_webhooks"])
+    assert webhooks in graph.get(dg.AssetKey(["raw", "shopify_orders"])).parent_keys
+    assert any(k.path[0] == "marts" for k in _descendants(graph, webhooks))
+
+
+def _descendants(graph, key: dg.AssetKey) -> set[dg.AssetKey]:
+    seen: set[dg.AssetKey] = set()
+    todo = [key]
+    while todo:
+        for child in graph.get(todo.pop()).child_keys:
+            if child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return seen
+
+
 def test_lake_writing_steps_share_one_pool() -> None:
     job = defs.resolve_job_def("build_all")
     pools = {node.definition.pool for node in job.graph.node_dict.values()}
