@@ -350,11 +350,11 @@ class WindowedStream:
         raise NotImplementedError
 
     def head_row(self, head: Any) -> tuple[str, str, str | None] | None:
-        """For streams whose ``fetch`` yields ``RawPage``s (schema ``ORDER_SCHEMA``): the
-        (order id, modified time as GMT+8 'yyyy-MM-dd HH:mm:ss' text, status) of a regular
-        record's head, or None to send the record through ``convert`` (which quarantines
-        it with its reason or accepts it). It must accept exactly what ``convert`` accepts
-        and give the same values."""
+        """For streams whose ``fetch`` yields ``RawPage``s (schema ``ORDER_SCHEMA``; the
+        channel column is ``source``): the (order id, modified time as GMT+8
+        'yyyy-MM-dd HH:mm:ss' text, status) of a regular record's head, or None to send the
+        record through ``convert`` (which quarantines it with its reason or accepts it).
+        What it accepts, ``convert`` must accept with the same values."""
         raise NotImplementedError
 
     def make_client(self) -> ApiClient:
@@ -464,7 +464,7 @@ class WindowedStream:
             payloads = None
         seconds = _cst_seconds(texts)
         if payloads is None or seconds.null_count:
-            # what the pattern, the calendar or UTF-8 refuses goes through ``convert``
+            # what Arrow's time parser or UTF-8 check refuses goes through ``convert``
             bad = set(_bad_texts(raws)) if payloads is None else set()
             bad.update(k for k, ok in enumerate(seconds.is_valid().to_pylist()) if not ok)
             keep = []

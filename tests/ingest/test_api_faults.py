@@ -128,7 +128,8 @@ CHILD = textwrap.dedent(
 def test_sigkill_mid_stream_then_the_next_run_loses_and_doubles_nothing(
     lake: Lake, settings: Settings, demo: Demo, server: DemoServer
 ) -> None:
-    server.state.delay["/tmall"] = 0.005  # > 4 s for the whole history: time to kill it
+    # ~7 s for the whole history with 4 windows in flight: time to see a batch land and kill
+    server.state.delay["/tmall"] = 0.02
     child = subprocess.Popen(
         [
             sys.executable,
