@@ -78,8 +78,10 @@ up: setup demo ## install, build the demo lake, provision Superset, start everyt
 	@$(OPSLAKE) services up --only ops
 	@$(PY) -m apps.ops.oms demo-activity
 	@$(OPSLAKE) build
-	@# the build's lake rules wrote to the app store; land that too, so one `make up` leaves
-	@# the lake and the app in step and running it again changes nothing
+	@# the write-back loop twice: its lake rules write to the app store after its ingest, the
+	@# second pass lands that (and fires nothing new), so one `make up` leaves the lake and
+	@# the app in step and running it again changes nothing
+	@$(OPSLAKE) build --job writeback_loop
 	@$(OPSLAKE) build --job writeback_loop
 	@$(OPSLAKE) services docs
 	@$(MAKE) --no-print-directory superset-init superset-provision superset-start

@@ -45,6 +45,9 @@ class Request:
     quantity: int
     unit_price: str
     steps: tuple[Step, ...]
+    # submitted this many hours before the current hour instead (the open requests: their
+    # to-dos must not be overdue and escalate while a newcomer looks at the demo)
+    hours_ago: float | None = None
 
 
 # purchase_approval: below 5000 the purchasing manager (pm_li) alone; from 5000 on, then the
@@ -103,8 +106,9 @@ REQUESTS = (
         5,
         "1500.00",
         (Step(2, "pm_li"),),  # waits for the finance director
+        hours_ago=5,
     ),
-    Request(1, "operator", "劳保鞋 Safety shoes", "Shoes", 10, "150.00", ()),
+    Request(1, "operator", "劳保鞋 Safety shoes", "Shoes", 10, "150.00", (), hours_ago=3),
 )
 
 
@@ -125,7 +129,12 @@ def seed_demo_activity(settings: Settings | None = None, *, now: datetime | None
         today = (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
         created = 0
         for request in REQUESTS:
-            clock = ManualClock(today - timedelta(days=request.day, hours=-1))
+            start = (
+                today - timedelta(hours=request.hours_ago)
+                if request.hours_ago is not None
+                else today - timedelta(days=request.day, hours=-1)
+            )
+            clock = ManualClock(start)
             ctx = build_context(ops_settings, clock)
             record_id = _submit(make_session, ctx, request)
             for step in request.steps:

@@ -43,7 +43,10 @@ final as (
         end as cycle_time_hours
 
     from tasks
-    left join instances on tasks.flow_instance_id = instances.flow_instance_id
+    -- a to-do can land before its flow instance: the app-store streams leave rows changed
+    -- in the last seconds for the next run (ingest/sources/app_db.py, settle_seconds), and
+    -- the instance stream runs first; such a to-do waits for the run that brings it
+    inner join instances on tasks.flow_instance_id = instances.flow_instance_id
 
 )
 
