@@ -40,14 +40,7 @@ def test_a_stream_landing_in_another_streams_table_is_upstream_of_it() -> None:
 
 
 def _descendants(graph, key: dg.AssetKey) -> set[dg.AssetKey]:
-    seen: set[dg.AssetKey] = set()
-    todo = [key]
-    while todo:
-        for child in graph.get(todo.pop()).child_keys:
-            if child not in seen:
-                seen.add(child)
-                todo.append(child)
-    return seen
+    return _reachable(graph, key, "child_keys")
 
 
 def test_lake_writing_steps_share_one_pool() -> None:
@@ -56,14 +49,19 @@ def test_lake_writing_steps_share_one_pool() -> None:
     assert pools == {"lake"}
 
 
-def _ancestors(graph: dg.AssetGraph, key: dg.AssetKey) -> set[dg.AssetKey]:  # type: ignore[name-defined]
+def _ancestors(graph, key: dg.AssetKey) -> set[dg.AssetKey]:
+    return _reachable(graph, key, "parent_keys")
+
+
+def _reachable(graph, key: dg.AssetKey, edges: str) -> set[dg.AssetKey]:
+    """Every asset reachable from ``key`` along ``edges`` (parent_keys or child_keys)."""
     seen: set[dg.AssetKey] = set()
     todo = [key]
     while todo:
-        for parent in graph.get(todo.pop()).parent_keys:
-            if parent not in seen:
-                seen.add(parent)
-                todo.append(parent)
+        for other in getattr(graph.get(todo.pop()), edges):
+            if other not in seen:
+                seen.add(other)
+                todo.append(other)
     return seen
 
 
