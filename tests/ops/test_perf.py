@@ -175,3 +175,47 @@ def test_a_writer_that_waits_too_long_gets_503(client, monkeypatch):
     assert response.status_code == 503
     assert "busy" in response.json()["detail"]
     assert submit(client, headers, VALID_DATA).status_code == 201
+
+
+HOLD_IN_CHILD = """
+import sys, time
+from pathlib import Path
+from apps.ops.core.db import SqliteWriteLock
+lock = SqliteWriteLock(Path(sys.argv[1]))
+assert lock.acquire(timeout=5)
+print("held", flush=True)
+sys.stdin.readline()
+lock.release()
+print("released", flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_the_write_lock_excludes_other_processes_and_hands_over(tmp_path: Path):
+    """Two app workers are two processes: while one holds the write lock the other waits
+    (here: times out), and gets it once the holder lets go, without SQLite's busy sleeps."""
+    import subprocess
+    import sys
+
+    database = tmp_path / "app.db"
+    child = subprocess.Popen(
+        [sys.executable, "-c", HOLD_IN_CHILD, str(database)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        assert child.stdout.readline().strip() == "held"
+        lock = db.SqliteWriteLock(database)
+        assert not lock.acquire(timeout=0.2)
+        child.stdin.write("\n")
+        child.stdin.flush()
+        assert child.stdout.readline().strip() == "released"
+        assert lock.acquire(timeout=5)
+        assert lock.acquire(timeout=0)  # re-entrant for its owner thread
+        lock.release()
+        lock.release()
+    finally:
+        child.stdin.close()
+        child.wait(timeout=10)

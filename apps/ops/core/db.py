@@ -7,8 +7,11 @@ applies them and is safe to call from several processes at once.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -103,24 +106,83 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-_WRITE_LOCKS: dict[str, threading.RLock] = {}
+class SqliteWriteLock:
+    """The write lock of one SQLite database file, for the threads of this process and the
+    other processes using that file.
+
+    SQLite allows one writer; a second one waits in SQLite's busy handler, which polls
+    with sleeps growing to 100 ms, so a waiter often sleeps on while the database is free
+    (measured: two app workers at 200 submits/s reached 147/s with a p95 above 1 s).
+    Threads of one process queue on an in-process lock (woken as soon as it is free), and
+    the one thread at the head of each process's queue takes an ``flock`` on
+    ``<database>.writelock``, polled at a fine interval with a deadline; SQLite's own lock
+    still protects the file from writers that do not use this lock (they wait in the busy
+    handler as before). A process that dies releases its ``flock`` with its descriptors.
+    """
+
+    POLL_SECONDS = (0.0002, 0.0005, 0.001)  # waits between flock attempts, the last repeats
+
+    def __init__(self, database: Path) -> None:
+        self._thread_lock = threading.RLock()
+        self._path = database.with_name(database.name + ".writelock")
+        self._fd: int | None = None
+        self._pid = 0  # a forked child must not share its parent's lock (one open file)
+        self._depth = 0  # re-entries of the owning thread
+
+    def acquire(self, timeout: float = -1) -> bool:
+        deadline = None if timeout < 0 else time.monotonic() + timeout
+        if not self._thread_lock.acquire(timeout=timeout):
+            return False
+        if self._depth == 0 and not self._lock_file(deadline):
+            self._thread_lock.release()
+            return False
+        self._depth += 1
+        return True
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._thread_lock.release()
+
+    def __enter__(self) -> SqliteWriteLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.release()
+
+    def _lock_file(self, deadline: float | None) -> bool:
+        if self._fd is None or self._pid != os.getpid():
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
+        waits = iter(self.POLL_SECONDS)
+        wait = next(waits)
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if deadline is not None and time.monotonic() >= deadline:
+                    return False
+                time.sleep(wait)
+                wait = next(waits, wait)
+
+
+_WRITE_LOCKS: dict[str, SqliteWriteLock] = {}
 _WRITE_LOCKS_GUARD = threading.Lock()
 
 
-def sqlite_write_lock(bind: Engine | Connection) -> threading.RLock | None:
-    """The in-process lock of an SQLite database file (None for other databases).
-
-    SQLite allows one writer; a second one waits in SQLite's busy handler, which polls
-    with sleeps of up to 100 ms. Threads of one process therefore queue on this lock
-    first (woken as soon as it is free); SQLite's lock still serialises processes.
-    """
+def sqlite_write_lock(bind: Engine | Connection) -> SqliteWriteLock | None:
+    """The write lock of an SQLite database file (None for other databases)."""
     url = bind.engine.url
     database = url.database
     if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
         return None
-    key = str(Path(database).absolute())
+    path = Path(database).absolute()
     with _WRITE_LOCKS_GUARD:
-        return _WRITE_LOCKS.setdefault(key, threading.RLock())
+        return _WRITE_LOCKS.setdefault(str(path), SqliteWriteLock(path))
 
 
 @contextmanager
@@ -128,9 +190,9 @@ def write_transaction(session: Session) -> Iterator[Session]:
     """Run a read-then-write unit of work in its own transaction, committed at the end.
 
     On SQLite the transaction starts with ``BEGIN IMMEDIATE``: a concurrent writer makes us
-    wait (busy timeout) instead of failing with "database is locked", which is what a
-    deferred transaction that read first and writes later gets; writers of this process
-    queue on :func:`sqlite_write_lock` before that. Whatever the session held before
+    wait instead of failing with "database is locked", which is what a deferred transaction
+    that read first and writes later gets; writers queue on :func:`sqlite_write_lock` before
+    that. Whatever the session held before
     (reads for authentication, say) is committed first.
     """
     if session.in_transaction():
