@@ -24,6 +24,11 @@ lines as (
 orders as (
 
     select * from {{ ref('int_orders') }}
+    {% if is_incremental() %}
+    -- the orders changed since the cursor: only their lines are joined and rebuilt (the
+    -- join then builds its hash table on the changed orders, not on every order)
+    where last_received_at > {{ received_since() }}
+    {% endif %}
 
 ),
 
@@ -32,16 +37,6 @@ products as (
     select * from {{ ref('stg_catalog__products') }}
 
 ),
-
-{% if is_incremental() %}
-changed_orders as (
-
-    select order_key
-    from orders
-    where last_received_at > {{ received_since() }}
-
-),
-{% endif %}
 
 joined as (
 
@@ -73,9 +68,6 @@ joined as (
     from lines
     inner join orders on lines.order_key = orders.order_key
     left join products on lines.sku = products.sku
-    {% if is_incremental() %}
-    where lines.order_key in (select order_key from changed_orders)
-    {% endif %}
 
 )
 
