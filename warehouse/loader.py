@@ -190,9 +190,11 @@ def _land(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadResult:
             return LoadResult(table, batch.batch_id, 0, 0, skipped=True)
         rows = batch.rows
         n = rows.num_rows
-        rows = rows.append_column("_batch_id", pa.array([batch.batch_id] * n, pa.string()))
-        rows = rows.append_column("_source", pa.array([batch.source] * n, pa.string()))
-        rows = rows.append_column("_received_at", pa.array([now] * n, pa.timestamp("us", tz="UTC")))
+        # constant columns repeated in Arrow: a list of n Python datetimes converted to
+        # Arrow took ~0.09 s per 100 000 rows here, pa.repeat ~0.1 ms
+        rows = rows.append_column("_batch_id", _constant(batch.batch_id, pa.string(), n))
+        rows = rows.append_column("_source", _constant(batch.source, pa.string(), n))
+        rows = rows.append_column("_received_at", _constant(now, _RECEIVED_AT, n))
         existing = _existing_columns(con, table)
         new_columns: list[str] = []
         con.register("_incoming", rows)
@@ -244,6 +246,14 @@ def _land(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadResult:
         con.execute("ROLLBACK")
         raise
     return LoadResult(table, batch.batch_id, n, len(batch.rejected), False, tuple(new_columns))
+
+
+_RECEIVED_AT = pa.timestamp("us", tz="UTC")
+
+
+def _constant(value: object, typ: pa.DataType, n: int) -> pa.Array:
+    """``n`` times ``value`` as an Arrow array of ``typ``."""
+    return pa.repeat(pa.scalar(value, typ), n)
 
 
 def land(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadResult:
