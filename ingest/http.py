@@ -1,8 +1,8 @@
 """The HTTP layer every API connector shares: retries with backoff, rate limits, tokens, paging.
 
 ``ApiClient.send`` runs one logical call. Each attempt rebuilds the request (a fresh
-timestamp, signature and token), sends it with httpx and hands the response to the
-connector's ``check``, which returns the parsed body or raises:
+timestamp, signature and token), sends it and hands the response (an ``httpx.Response``)
+to the connector's ``check``, which returns the parsed body or raises:
 
 - ``Retryable(reason, after=None)``: try again after ``after`` seconds (a server's
   ``Retry-After``, TOP's "ban will last N seconds") or an exponential backoff with jitter;
@@ -12,6 +12,13 @@ connector's ``check``, which returns the parsed body or raises:
 Timeouts, connection errors, HTTP 5xx and 429 are retried without help from ``check``.
 When the attempts are spent the call fails with a ``SourceError`` naming the source, the
 URL (secrets redacted) and the last error.
+
+httpx builds each request and models each response (what ``check`` sees is unchanged),
+but the exchange itself goes through a urllib3 connection pool: a TOP page call cost
+~0.8-1.1 ms of CPU through httpx's transport here against ~0.3-0.4 ms through urllib3 on
+the same keep-alive connection, and answered in ~1.1 ms instead of 2-4.6 ms; a whole
+``send`` went from ~0.7-0.9 ms to ~0.6-0.75 ms of CPU (decision 0024). With a proxy
+configured in the environment the client keeps httpx's transport, which honours it.
 """
 
 from __future__ import annotations
@@ -20,12 +27,14 @@ import random
 import re
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
 import tenacity
+import urllib3
 
 from ingest.core import SourceError
 
@@ -108,6 +117,7 @@ class ApiClient:
         self.refresh = refresh
         self.sleep = sleep
         self.http = httpx.Client(timeout=timeout, headers=headers)
+        self._pool = None if _env_proxies() else _pool(timeout)
         self.requests = 0
         # windows may be read by several threads: one refresh per expiry, not one per thread
         self._auth = threading.RLock()
@@ -116,6 +126,8 @@ class ApiClient:
 
     def close(self) -> None:
         self.http.close()
+        if self._pool is not None:
+            self._pool.clear()
 
     def __enter__(self) -> ApiClient:
         return self
@@ -149,7 +161,7 @@ class ApiClient:
         self._local.generation = self._token_generation
         spec = build()
         self.requests += 1
-        response = self.http.request(**spec)
+        response = self._exchange(self.http.build_request(**spec))
         if response.status_code == 429 or response.status_code >= 500:
             raise Retryable(f"HTTP {response.status_code}", after=retry_after(response))
         if check is not None:
@@ -159,6 +171,31 @@ class ApiClient:
                 f"{self.source}: {spec.get('method', 'GET')} {redact(response.request.url)} "
                 f"answered HTTP {response.status_code}: {response.text[:300]}"
             )
+        return response
+
+    def _exchange(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` on a pooled keep-alive connection; the answer as httpx models it
+        (body decoded per ``Content-Encoding`` by httpx, cookies kept in the client's jar)."""
+        if self._pool is None:
+            return self.http.send(request)
+        try:
+            raw = self._pool.urlopen(
+                request.method,
+                str(request.url),
+                body=request.content,
+                headers=dict(request.headers),
+                redirect=False,  # as httpx: redirects are not followed
+                retries=False,  # tenacity retries, with a fresh request each time
+                preload_content=True,
+                decode_content=False,  # httpx.Response decodes
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            raise _as_httpx(exc, request) from exc
+        response = httpx.Response(
+            raw.status, headers=list(raw.headers.items()), content=raw.data, request=request
+        )
+        if "set-cookie" in raw.headers:
+            self.http.cookies.extract_cookies(response)
         return response
 
     def send(
@@ -186,6 +223,40 @@ class ApiClient:
                 f"{self.source}: {spec.get('method', 'GET')} {redact(url)} failed after "
                 f"{self.policy.attempts} attempts; last error: {_describe(last)}"
             ) from last
+
+
+def _env_proxies() -> bool:
+    """Whether the environment names an HTTP(S) proxy (httpx honours it; urllib3's pool not)."""
+    proxies = urllib.request.getproxies_environment()
+    return any(k in proxies for k in ("http", "https", "all"))
+
+
+def _pool(timeout: float) -> urllib3.PoolManager:
+    return urllib3.PoolManager(
+        num_pools=4,
+        maxsize=16,  # windows read at once, one connection each; extra ones are not kept
+        block=False,
+        timeout=urllib3.Timeout(connect=timeout, read=timeout),
+        retries=False,
+        ssl_context=httpx.create_ssl_context(),  # httpx's certificates (certifi, SSL_CERT_*)
+    )
+
+
+def _as_httpx(exc: urllib3.exceptions.HTTPError, request: httpx.Request) -> httpx.TransportError:
+    """urllib3's error as the httpx error of the same kind, which ``send`` retries and names."""
+    errors = urllib3.exceptions
+    kind: type[httpx.TransportError]
+    if isinstance(exc, errors.NewConnectionError):  # a subclass of ConnectTimeoutError
+        kind = httpx.ConnectError
+    elif isinstance(exc, errors.ConnectTimeoutError):
+        kind = httpx.ConnectTimeout
+    elif isinstance(exc, errors.ReadTimeoutError | errors.TimeoutError):
+        kind = httpx.ReadTimeout
+    elif isinstance(exc, errors.ProtocolError):
+        kind = httpx.RemoteProtocolError
+    else:
+        kind = httpx.TransportError
+    return kind(str(exc), request=request)
 
 
 def next_link(response: httpx.Response) -> str | None:
