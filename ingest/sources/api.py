@@ -16,12 +16,16 @@ half-open ``[start, end)`` here.
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
+import multiprocessing
+import os
+import pickle
 import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, timezone
 from functools import partial
@@ -334,6 +338,11 @@ class WindowedStream:
     # windows read at once, each on its own connection; their results are used in order, so
     # batches, ids and cursors do not depend on it (1 = one window after the other)
     fetchers: int = 1
+    # windows read by this many forked processes instead of threads (0: threads). Fetching
+    # and decoding a page is Python that holds the GIL; in processes it uses every core
+    # while this process lands. Needs ``credentials``/``use_credentials`` when a token
+    # refresh can change what a request carries (the readers share them).
+    fetch_processes: int = 0
     api: ApiConfig
 
     # --- hooks --------------------------------------------------------------------------
@@ -360,6 +369,15 @@ class WindowedStream:
     def make_client(self) -> ApiClient:
         return self.api.client(self.source)
 
+    def credentials(self) -> tuple:
+        """What a token refresh changes (e.g. the session key and refresh token), shared
+        by the window readers of ``fetch_processes``."""
+        return ()
+
+    def use_credentials(self, credentials: tuple) -> None:
+        """Take ``credentials()`` as another process has them (a window reader the run's,
+        the run those its readers renewed)."""
+
     # --- the walk -----------------------------------------------------------------------
     def read(self, cursor: str | None, landed_parts: set[str]) -> Iterator[Batch]:
         """Batches from the cursor on; the next batch is fetched while one is landing."""
@@ -376,13 +394,54 @@ class WindowedStream:
             self.session(client, base)
             windows = list(grid_windows(start, end, self.window, origin))
             pending = Pending(start)
-            read = partial(self._window, client, base)
-            for (a, b), taken in zip(windows, ordered(read, windows, self.fetchers), strict=True):
+            if self.fetch_processes > 0 and _FORK in multiprocessing.get_all_start_methods():
+                results = self._read_in_processes(client, base, windows)
+            else:
+                results = ordered(partial(self._window, client, base), windows, self.fetchers)
+            for (a, b), taken in zip(windows, results, strict=True):
                 pending.extend(taken)
                 crossed = (b - origin) // self.span != (a - origin) // self.span
                 if crossed or len(pending) >= self.rows_per_batch or b == end:
                     yield self._batch(pending, b)
                     pending = Pending(b)
+
+    def _read_in_processes(
+        self, client: ApiClient, base: str, windows: list[tuple[datetime, datetime]]
+    ) -> Iterator[Pending]:
+        """The windows read by ``fetch_processes`` forked readers, results in window order,
+        at most 2 per reader ahead. The readers share the credentials: the first to meet an
+        expired token renews it (a refresh token may be single-use), the others take the
+        new one, as the threads of one ``ApiClient`` do."""
+        ctx = multiprocessing.get_context(_FORK)
+        shared = _SharedCredentials(ctx, self.credentials())
+        # fork: the readers inherit this stream as it is (its endpoint and clock are
+        # lambdas, which could not be pickled); only windows and results travel
+        pool = ProcessPoolExecutor(
+            self.fetch_processes,
+            mp_context=ctx,
+            initializer=_start_reader,
+            initargs=(self, base, client.refresh is not None, shared, os.getpid()),
+        )
+        ahead: deque[Future[Pending]] = deque()
+        rest = iter(windows)
+        # as Python's docs advise before a fork: what exists now leaves the collector's
+        # generations, so neither the readers' collections (copy-on-write of every object
+        # they visit) nor this process's full ones walk it while the readers run
+        gc.freeze()
+        try:
+            for window in itertools.islice(rest, 2 * self.fetch_processes):
+                ahead.append(pool.submit(_read_window, window))
+            while ahead:
+                result = ahead.popleft().result()
+                for window in itertools.islice(rest, 1):
+                    ahead.append(pool.submit(_read_window, window))
+                yield result
+        finally:
+            for future in ahead:
+                future.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+            gc.unfreeze()
+            self.use_credentials(shared.get()[1])  # what the readers renewed, for this run
 
     def _window(self, client: ApiClient, base: str, window: tuple[datetime, datetime]) -> Pending:
         """Every page of one window, converted: raw rows and rejected records."""
@@ -519,6 +578,105 @@ class WindowedStream:
             rejected=pending.rejected,
             cursor=utc_text(end),
         )
+
+
+_FORK = "fork"
+
+
+class _SharedCredentials:
+    """A stream's ``credentials()`` and their generation, in memory shared by the forked
+    window readers, with a lock across processes."""
+
+    def __init__(self, ctx: Any, credentials: tuple) -> None:
+        self.lock = ctx.RLock()
+        self._generation = ctx.Value("q", 0, lock=False)
+        self._size = ctx.Value("q", 0, lock=False)
+        self._data = ctx.Array("c", 8192, lock=False)
+        self.put(credentials, 0)
+
+    def put(self, credentials: tuple, generation: int) -> None:
+        data = pickle.dumps(credentials)
+        if len(data) > len(self._data):
+            raise ValueError(f"credentials of {len(data)} bytes do not fit in shared memory")
+        self._data[: len(data)] = data
+        self._size.value = len(data)
+        self._generation.value = generation
+
+    def get(self) -> tuple[int, tuple]:
+        return self._generation.value, pickle.loads(self._data[: self._size.value])
+
+
+@dataclass
+class _Reader:
+    """A forked window reader: the stream (its copy), the base URL, its own client, the
+    shared credentials and the generation of those it uses."""
+
+    stream: WindowedStream
+    base: str
+    client: ApiClient
+    shared: _SharedCredentials
+    generation: int = 0
+
+    def take_credentials(self) -> None:
+        with self.shared.lock:  # not half of what another reader is writing
+            self.generation, credentials = self.shared.get()
+        self.stream.use_credentials(credentials)
+
+    def refresh(self, renew: Callable[[], None]) -> None:
+        """Renew the token unless another reader did since ours was taken."""
+        with self.shared.lock:
+            if self.shared.get()[0] == self.generation:
+                renew()
+                self.shared.put(self.stream.credentials(), self.generation + 1)
+            self.take_credentials()
+
+
+_reader: _Reader | None = None  # this process's, when it is a window reader
+
+
+def _start_reader(
+    stream: WindowedStream,
+    base: str,
+    refreshable: bool,
+    shared: _SharedCredentials,
+    parent: int,
+) -> None:
+    """Initialise a forked window reader: its own client (connections are not shared with
+    the parent), refreshes through the shared credentials, and a watch that ends it if the
+    parent dies (a SIGKILLed run)."""
+    global _reader
+    # what this process inherited (the run's lake connection among it) is never collected,
+    # nor finalised, here: it belongs to the parent (frozen there before the fork)
+    gc.freeze()
+    client = stream.make_client()
+    reader = _Reader(stream, base, client, shared)
+    if refreshable:
+        stream.session(client, base)  # sets ``client.refresh`` to the stream's renewal
+        renew = client.refresh
+        assert renew is not None
+        client.refresh = partial(reader.refresh, renew)
+    reader.take_credentials()
+    _reader = reader
+    threading.Thread(target=_orphan_watch, args=(parent,), daemon=True).start()
+
+
+def _orphan_watch(parent: int) -> None:
+    while os.getppid() == parent:
+        threading.Event().wait(0.5)
+    os._exit(1)
+
+
+def _read_window(window: tuple[datetime, datetime]) -> Pending:
+    reader = _reader
+    assert reader is not None, "not a window reader"
+    if reader.shared.get()[0] != reader.generation:  # another reader renewed the token
+        reader.take_credentials()
+    pending = reader.stream._window(reader.client, reader.base, window)
+    if len(pending.tables) > 1:
+        # one table of one chunk per window, made here: the parent unpickles and
+        # concatenates one table instead of a hundred page tables
+        pending.tables = [pa.concat_tables(pending.tables).combine_chunks()]
+    return pending
 
 
 def _cst_seconds(texts: list[str]) -> pa.Array:

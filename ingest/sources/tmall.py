@@ -148,10 +148,20 @@ class TmallTradesStream(WindowedStream):
     source: str = "tmall"
     refresh_token: str = ""
     fetchers: int = 4  # windows in flight (TOP counts calls per day, not connections)
+    # > 0: windows read by forked processes instead, off this process's GIL; they cost
+    # ~10 µs more CPU a trade (results pickled, landed from a copy) and were slower on the
+    # busy 2-core machine of decision 0024, so they are not the default
+    fetch_processes: int = 0
     # a DuckLake commit costs ~0.1 s of CPU (the raw table, cursor and batch log each write
     # a file); 20 000-row batches spent a third of the landing on commits. 100 000 trades
     # of ~1.4 KB hold ~140 MB of payload in memory (plus the next batch being read).
     rows_per_batch: int = 100_000
+
+    def credentials(self) -> tuple:
+        return self.session_key, self.refresh_token
+
+    def use_credentials(self, credentials: tuple) -> None:
+        self.session_key, self.refresh_token = credentials
 
     def session(self, client: ApiClient, base: str) -> None:
         if self.refresh_token:
