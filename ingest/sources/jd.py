@@ -30,6 +30,7 @@ from ingest.sources.api import (
     text_id,
 )
 from ingest.sources.signing import jd_sign
+from ingest.tokens import Tokens, TokenStore
 from warehouse.settings import Settings
 
 METHOD = "jingdong.pop.order.search"
@@ -75,8 +76,11 @@ class JdOrdersStream(WindowedStream):
     source: str = "jd"
     refresh_token: str = ""
     oauth_url: str | None = None  # default: ``…/oauth2`` beside ``…/routerjson`` (demo)
+    tokens: TokenStore | None = None  # renewed tokens kept for the next run
 
     def session(self, client: ApiClient, base: str) -> None:
+        if self.tokens is not None and (saved := self.tokens.load()) is not None:
+            self.access_token, self.refresh_token = saved.access, saved.refresh
         if self.refresh_token:
             client.refresh = lambda: self._renew(client, base)
 
@@ -92,6 +96,9 @@ class JdOrdersStream(WindowedStream):
         token = client.send(lambda: {"method": "GET", "url": url, "params": params}, check_refresh)
         self.access_token = token["access_token"]
         self.refresh_token = token.get("refresh_token") or self.refresh_token
+        if self.tokens is not None:  # the next run starts from this token (JD's refresh
+            # tokens are single-use: the configured one is spent now)
+            self.tokens.save(Tokens(self.access_token, self.refresh_token))
 
     def _request(self, base: str, start: datetime, end: datetime, page: int, size: int = 0) -> dict:
         business = {
@@ -168,6 +175,7 @@ def _factory(settings: Settings) -> JdOrdersStream:
         access_token=settings.jd_access_token,
         refresh_token=settings.jd_refresh_token,
         oauth_url=settings.jd_oauth_url,
+        tokens=TokenStore.under(settings.home, "jd_orders", settings.jd_refresh_token),
     )
 
 

@@ -38,6 +38,7 @@ from ingest.sources.api import (
     text_id,
 )
 from ingest.sources.signing import top_sign
+from ingest.tokens import Tokens, TokenStore
 from warehouse.settings import Settings
 
 METHOD = "taobao.trades.sold.increment.get"
@@ -156,6 +157,7 @@ class TmallTradesStream(WindowedStream):
     # a file); 20 000-row batches spent a third of the landing on commits. 100 000 trades
     # of ~1.4 KB hold ~140 MB of payload in memory (plus the next batch being read).
     rows_per_batch: int = 100_000
+    tokens: TokenStore | None = None  # renewed sessions kept for the next run
 
     def credentials(self) -> tuple:
         return self.session_key, self.refresh_token
@@ -164,6 +166,8 @@ class TmallTradesStream(WindowedStream):
         self.session_key, self.refresh_token = credentials
 
     def session(self, client: ApiClient, base: str) -> None:
+        if self.tokens is not None and (saved := self.tokens.load()) is not None:
+            self.session_key, self.refresh_token = saved.access, saved.refresh
         if self.refresh_token:
             client.refresh = lambda: self._renew(client, base)
 
@@ -184,6 +188,8 @@ class TmallTradesStream(WindowedStream):
         token = client.send(build, check_refresh)
         self.session_key = token["access_token"]
         self.refresh_token = token.get("refresh_token") or self.refresh_token
+        if self.tokens is not None:  # the next run starts from this session
+            self.tokens.save(Tokens(self.session_key, self.refresh_token))
 
     def _request(
         self, base: str, start: datetime, end: datetime, page_no: int, size: int = 0
@@ -250,6 +256,7 @@ def _factory(settings: Settings) -> TmallTradesStream:
         app_secret=settings.tmall_app_secret,
         session_key=settings.tmall_session,
         refresh_token=settings.tmall_refresh_token,
+        tokens=TokenStore.under(settings.home, "tmall_trades", settings.tmall_refresh_token),
     )
 
 

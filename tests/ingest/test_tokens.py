@@ -9,7 +9,9 @@ trade their refresh token (TOP ``taobao.top.auth.token.refresh``, JD open-oauth
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +20,7 @@ from ingest.demo.servers import APP_KEY, APP_SECRET, DOUYIN_SHOP_ID, REFRESH, SE
 from ingest.sources.douyin import DouyinOrdersStream
 from ingest.sources.jd import JdOrdersStream
 from ingest.sources.tmall import TmallTradesStream
+from ingest.tokens import Tokens, TokenStore
 from tests.ingest.apikit import (  # noqa: F401 (fixtures)
     Demo,
     api,
@@ -28,6 +31,7 @@ from tests.ingest.apikit import (  # noqa: F401 (fixtures)
     server,
 )
 from warehouse.lake import Lake
+from warehouse.settings import Settings
 
 STREAMS: dict[str, Callable[[str, str], object]] = {
     "tmall": lambda url, refresh: TmallTradesStream(
@@ -70,3 +74,37 @@ def test_a_refused_refresh_token_says_so(lake: Lake, server: DemoServer) -> None
     server.state.calls_per_token = 40
     with pytest.raises(SourceError, match="session could not be renewed .*re-authorize"):
         run_stream(lake, STREAMS["tmall"](server.url, "revoked-refresh-token"))
+
+
+@pytest.mark.parametrize("platform", ["tmall", "jd"])
+def test_a_renewed_token_is_kept_0600_and_the_next_run_starts_from_it(
+    platform: str, tmp_path: Path, lake: Lake, settings: Settings, server: DemoServer
+) -> None:
+    store = TokenStore.under(tmp_path / "state", TABLES[platform], REFRESH)
+    server.state.calls_per_token = 40
+    first = STREAMS[platform](server.url, REFRESH)
+    first.tokens = store  # type: ignore[attr-defined]
+    run_stream(lake, first)
+    saved = store.load()
+    assert saved is not None and saved.access in server.state.tokens
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    # the next run (into another lake, so it reads everything again): no expiry now, and
+    # every call is counted against the token it carries
+    server.state.calls_per_token = 10**9
+    server.state.token_calls.clear()
+    renewals = len(server.state.tokens)
+    home = tmp_path / "other"
+    other = Lake(home / "catalog.sqlite", home / "data", settings.extension_dir)
+    other.init()
+    second = STREAMS[platform](server.url, REFRESH)
+    second.tokens = store  # type: ignore[attr-defined]
+    run_stream(other, second)
+    assert server.state.token_calls[saved.access] > 0
+    assert server.state.token_calls[SESSION] == 0  # not the configured, stale session
+    assert len(server.state.tokens) == renewals  # and no renewal was needed
+
+
+def test_kept_tokens_of_another_authorization_are_ignored(tmp_path: Path) -> None:
+    TokenStore.under(tmp_path, "tmall_trades", "old-refresh").save(Tokens("a1", "r1"))
+    assert TokenStore.under(tmp_path, "tmall_trades", "old-refresh").load() == Tokens("a1", "r1")
+    assert TokenStore.under(tmp_path, "tmall_trades", "new-refresh").load() is None
