@@ -246,6 +246,9 @@ class TmallTradesStream(WindowedStream):
 
 
 def _version(trade: dict | _Head) -> tuple[object, object]:
+    if type(trade) is _Head:  # every trade of a raw page: attributes, not ``get`` calls
+        # (~0.2 -> ~0.12 µs a trade for the echo check)
+        return trade.tid_str or trade.tid, trade.modified
     return trade.get("tid_str") or trade.get("tid"), trade.get("modified")
 
 
