@@ -6,6 +6,11 @@ once, by the run's own process, and the window read again."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +23,7 @@ from ingest.http import ApiClient
 from ingest.sources.tmall import TmallTradesStream
 from tests.ingest.apikit import (  # noqa: F401 (fixtures)
     CST,
+    REPO,
     Demo,
     api,
     cursor,
@@ -113,3 +119,61 @@ def test_a_token_refused_in_a_reader_is_renewed_here_and_everything_lands(
         calls,
         len(server.state.tokens),
     )
+
+
+READERS_CHILD = textwrap.dedent(
+    """
+    import sys
+    from datetime import datetime
+    from pathlib import Path
+    from ingest.core import run_stream
+    from ingest.sources.api import ApiConfig, CST, fixed
+    from tests.ingest.test_fetch_processes import PidTmall
+    from warehouse.lake import Lake
+    from warehouse.settings import Settings
+
+    api = ApiConfig(fixed(sys.argv[1]), datetime(2024, 11, 1, tzinfo=CST))
+    stream = PidTmall(api, *sys.argv[2:5], pids=Path(sys.argv[5]))
+    stream.fetch_processes = 2
+    run_stream(Lake.from_settings(Settings()), stream)
+    """
+)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
+
+
+def test_readers_of_a_killed_run_stop_reading(
+    tmp_path: Path, lake: Lake, server: DemoServer
+) -> None:
+    server.state.delay["/tmall"] = 0.02  # a run long enough to be killed while it reads
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    run = subprocess.Popen(
+        [sys.executable, "-c", READERS_CHILD, server.url + "/tmall/router/rest"]
+        + [APP_KEY, APP_SECRET, SESSION, str(pids)],
+        cwd=REPO,
+        env=os.environ.copy(),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(readers(pids) - {run.pid}) < 2:
+            assert run.poll() is None, "the run ended before it was killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    finally:
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait()
+    forked = readers(pids) - {run.pid}
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in forked):
+        assert time.monotonic() < deadline, "readers kept running after their run was killed"
+        time.sleep(0.1)
+    served = server.state.requests["tmall"]
+    time.sleep(1)
+    assert server.state.requests["tmall"] == served  # nobody reads for the dead run
