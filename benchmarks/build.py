@@ -75,6 +75,7 @@ def _dbt(args: list[str], catalog: Path, ext_dir: Path, target: Path) -> tuple[f
     """Run dbt; (wall seconds, peak RSS of that dbt process in GiB)."""
     env = os.environ | {
         "OPSLAKE_DBT_CATALOG": str(catalog),
+        "OPSLAKE_DBT_SPILL_DIR": str(catalog.parent / "spill"),  # as Lake.spill_path
         "OPSLAKE_DBT_EXTENSION_DIR": str(ext_dir),
         "DBT_PROFILES_DIR": str(MODELS),
     }

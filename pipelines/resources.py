@@ -29,4 +29,5 @@ class LakeResource(dg.ConfigurableResource):
             "OPSLAKE_DBT_EXTENSION_DIR": str(s.extension_dir),
             "OPSLAKE_DBT_THREADS": str(s.duckdb_threads),
             "OPSLAKE_DBT_MEMORY_LIMIT": s.duckdb_memory_limit,
+            "OPSLAKE_DBT_SPILL_DIR": str(self.lake().spill_path),
         }

@@ -72,6 +72,12 @@ class Lake:
         with sqlite3.connect(self.catalog_path) as cat:
             cat.execute("PRAGMA journal_mode=WAL")
 
+    @property
+    def spill_path(self) -> Path:
+        """Where DuckDB writes what does not fit in ``memory_limit`` (its default is a
+        ``.tmp`` folder in the working directory: a checkout, for dbt run from models/)."""
+        return self.catalog_path.parent / "spill"
+
     # -- connections -------------------------------------------------------
     def _connect(self, *, read_only: bool, create: bool = False) -> duckdb.DuckDBPyConnection:
         if not create and not self.catalog_path.exists():
@@ -81,6 +87,7 @@ class Lake:
         config = base_config(self.extension_dir) | {
             "threads": self.threads,
             "memory_limit": self.memory_limit,
+            "temp_directory": str(self.spill_path),
         }
         con = duckdb.connect(config=config)
         # the catalog records its data path at creation; give it only then

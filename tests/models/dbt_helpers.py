@@ -20,6 +20,7 @@ def dbt(
 ) -> subprocess.CompletedProcess[str]:
     env = os.environ | {
         "OPSLAKE_DBT_CATALOG": str(catalog),
+        "OPSLAKE_DBT_SPILL_DIR": str(catalog.parent / "spill"),  # as Lake.spill_path
         "OPSLAKE_DBT_EXTENSION_DIR": str(ext_dir),
         "DBT_PROFILES_DIR": str(MODELS),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",

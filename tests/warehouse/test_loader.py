@@ -79,3 +79,22 @@ def test_small_batches_land_in_parquet_and_a_fresh_reader_sees_them(lake: Lake) 
     assert files == 2 and inlined == 0
     with lake.reading() as fresh:
         assert fresh.execute("SELECT count(*) FROM raw.things").fetchone()[0] == 4
+
+
+def test_what_does_not_fit_in_memory_spills_beside_the_lake(lake: Lake, tmp_path, monkeypatch):
+    """DuckDB's default spill folder is ``.tmp`` in the working directory (a checkout, for
+    dbt run from models/); the lake's connections spill into ``<lake>/spill`` instead."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    small = Lake(lake.catalog_path, lake.data_path, lake.extension_dir, memory_limit="64MB")
+    with small.writing() as con:
+        assert con.execute("select current_setting('temp_directory')").fetchone()[0] == str(
+            lake.spill_path
+        )
+        top = con.execute(
+            "select max(rn) from (select row_number() over (order by hash(i)) as rn"
+            " from range(8000000) as t(i))"
+        ).fetchone()[0]
+    assert top == 8_000_000
+    assert not (cwd / ".tmp").exists()
