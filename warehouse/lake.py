@@ -34,7 +34,7 @@ class Lake:
     data_path: Path
     extension_dir: Path
     threads: int = 2
-    memory_limit: str = "4GB"
+    memory_limit: str = "3GB"
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Lake:

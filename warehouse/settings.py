@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     docs_port: int = Field(default=8081, description="Static dbt docs server of `make up`")
     timezone: str = "Asia/Shanghai"
     duckdb_threads: int = 2
-    duckdb_memory_limit: str = "4GB"
+    # DuckDB's buffers; a dbt build peaks ~0.5 GiB above it (decision 0062)
+    duckdb_memory_limit: str = "3GB"
     secret_key: str = "opslake-dev-secret-change-me"
 
     # --- API sources (issue #3): endpoints and credentials --------------------------------
