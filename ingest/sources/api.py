@@ -25,7 +25,7 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, timezone
 from functools import partial
@@ -207,10 +207,19 @@ def ordered(fn: Callable[[S], T], items: list[S], workers: int) -> Iterator[T]:
         yield from map(fn, items)
         return
     pool = ThreadPoolExecutor(workers, thread_name_prefix="api-window")
+    try:
+        yield from read_ahead(pool, fn, items, 2 * workers)
+    finally:
+        pool.shutdown(wait=True)
+
+
+def read_ahead(pool: Executor, fn: Callable[[S], T], items: list[S], depth: int) -> Iterator[T]:
+    """``fn`` over ``items`` on ``pool``, ``depth`` items ahead, results in item order; what
+    has not started when the consumer stops is cancelled."""
     ahead: deque[Future[T]] = deque()
     rest = iter(items)
     try:
-        for item in itertools.islice(rest, 2 * workers):
+        for item in itertools.islice(rest, depth):
             ahead.append(pool.submit(fn, item))
         while ahead:
             result = ahead.popleft().result()
@@ -220,7 +229,6 @@ def ordered(fn: Callable[[S], T], items: list[S], workers: int) -> Iterator[T]:
     finally:
         for future in ahead:
             future.cancel()
-        pool.shutdown(wait=True)
 
 
 class RawPage:
@@ -422,23 +430,13 @@ class WindowedStream:
             initializer=_start_reader,
             initargs=(self, base, client.refresh is not None, shared, os.getpid()),
         )
-        ahead: deque[Future[Pending]] = deque()
-        rest = iter(windows)
         # as Python's docs advise before a fork: what exists now leaves the collector's
         # generations, so neither the readers' collections (copy-on-write of every object
         # they visit) nor this process's full ones walk it while the readers run
         gc.freeze()
         try:
-            for window in itertools.islice(rest, 2 * self.fetch_processes):
-                ahead.append(pool.submit(_read_window, window))
-            while ahead:
-                result = ahead.popleft().result()
-                for window in itertools.islice(rest, 1):
-                    ahead.append(pool.submit(_read_window, window))
-                yield result
+            yield from read_ahead(pool, _read_window, windows, 2 * self.fetch_processes)
         finally:
-            for future in ahead:
-                future.cancel()
             pool.shutdown(wait=True, cancel_futures=True)
             gc.unfreeze()
             self.use_credentials(shared.get()[1])  # what the readers renewed, for this run
