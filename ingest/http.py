@@ -13,18 +13,19 @@ Timeouts, connection errors, HTTP 5xx and 429 are retried without help from ``ch
 When the attempts are spent the call fails with a ``SourceError`` naming the source, the
 URL (secrets redacted) and the last error.
 
-httpx builds each request and models each response (what ``check`` sees is unchanged),
-but the exchange itself goes through a urllib3 connection pool: a TOP page call cost
-~0.8-1.1 ms of CPU through httpx's transport here against ~0.3-0.4 ms through urllib3 on
-the same keep-alive connection, and answered in ~1.1 ms instead of 2-4.6 ms; a whole
-``send`` went from ~0.7-0.9 ms to ~0.6-0.75 ms of CPU (decision 0024). With a proxy
-configured in the environment the client keeps httpx's transport, which honours it.
+httpx builds each request and models each response (what ``check`` sees is unchanged);
+the exchange itself goes through ``KeepAliveTransport``, an httpx transport over kept-alive
+sockets that is far cheaper per call than httpx's own (httpcore) or urllib3's pool
+(decisions 0024, 0025). With a proxy configured in the environment the client keeps
+httpx's transport, which honours it.
 """
 
 from __future__ import annotations
 
 import random
 import re
+import socket
+import ssl
 import threading
 import time
 import urllib.request
@@ -34,13 +35,13 @@ from typing import Any, TypeVar
 
 import httpx
 import tenacity
-import urllib3
 
 from ingest.core import SourceError
 
 __all__ = [
     "ApiClient",
     "AuthExpired",
+    "KeepAliveTransport",
     "RetryPolicy",
     "Retryable",
     "SourceError",
@@ -117,8 +118,8 @@ class ApiClient:
         self.refresh = refresh
         self.sleep = sleep
         self.http = httpx.Client(timeout=timeout, headers=headers)
-        self._pool = None if _env_proxies() else _pool(timeout)
-        self._hosts: dict[tuple[str, str, int | None], urllib3.HTTPConnectionPool] = {}
+        # None: httpx's own transport, which honours a proxy from the environment
+        self._transport = None if _env_proxies() else KeepAliveTransport(timeout)
         self.requests = 0
         # windows may be read by several threads: one refresh per expiry, not one per thread
         self._auth = threading.RLock()
@@ -127,8 +128,8 @@ class ApiClient:
 
     def close(self) -> None:
         self.http.close()
-        if self._pool is not None:
-            self._pool.clear()
+        if self._transport is not None:
+            self._transport.close()
 
     def __enter__(self) -> ApiClient:
         return self
@@ -175,47 +176,16 @@ class ApiClient:
         return response
 
     def _exchange(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request`` on a pooled keep-alive connection; the answer as httpx models it
-        (body decoded per ``Content-Encoding`` by httpx, cookies kept in the client's jar)."""
-        if self._pool is None:
+        """Send ``request`` on a kept-alive connection; the answer as httpx models it (body
+        decoded per ``Content-Encoding``, cookies kept in the client's jar). The transport
+        is called directly: ``httpx.Client.send`` around it (auth, redirects, hooks) would
+        add ~0.1 ms a call for nothing a connector uses."""
+        if self._transport is None:
             return self.http.send(request)
-        try:
-            try:
-                raw = self._urlopen(request)
-            except urllib3.exceptions.ClosedPoolError:  # evicted by the manager meanwhile
-                self._hosts.clear()
-                raw = self._urlopen(request)
-        except urllib3.exceptions.HTTPError as exc:
-            raise _as_httpx(exc, request) from exc
-        response = httpx.Response(
-            raw.status, headers=list(raw.headers.items()), content=raw.data, request=request
-        )
-        if "set-cookie" in raw.headers:
+        response = self._transport.handle_request(request)
+        if "set-cookie" in response.headers:
             self.http.cookies.extract_cookies(response)
         return response
-
-    def _urlopen(self, request: httpx.Request) -> urllib3.BaseHTTPResponse:
-        url = request.url
-        key = (url.scheme, url.host, url.port)
-        pool = self._hosts.get(key)
-        if pool is None:
-            # the manager's own look-up builds and normalises a pool key on every call
-            # (~0.05-0.15 ms of CPU a call here); a client talks to one or two hosts
-            assert self._pool is not None
-            pool = self._hosts[key] = self._pool.connection_from_host(
-                url.host, url.port, url.scheme
-            )
-        return pool.urlopen(
-            request.method,
-            url.raw_path.decode("ascii"),  # path and query, as the manager sends them
-            body=request.content,
-            headers=dict(request.headers),
-            redirect=False,  # as httpx: redirects are not followed
-            retries=False,  # tenacity retries, with a fresh request each time
-            assert_same_host=False,
-            preload_content=True,
-            decode_content=False,  # httpx.Response decodes
-        )
 
     def send(
         self, build: Callable[[], Request], check: Callable[[httpx.Response], T] | None = None
@@ -245,37 +215,9 @@ class ApiClient:
 
 
 def _env_proxies() -> bool:
-    """Whether the environment names an HTTP(S) proxy (httpx honours it; urllib3's pool not)."""
+    """Whether the environment names an HTTP(S) proxy (httpx honours it; our transport not)."""
     proxies = urllib.request.getproxies_environment()
     return any(k in proxies for k in ("http", "https", "all"))
-
-
-def _pool(timeout: float) -> urllib3.PoolManager:
-    return urllib3.PoolManager(
-        num_pools=32,  # hosts kept (a client talks to one or two)
-        maxsize=16,  # windows read at once, one connection each; extra ones are not kept
-        block=False,
-        timeout=urllib3.Timeout(connect=timeout, read=timeout),
-        retries=False,
-        ssl_context=httpx.create_ssl_context(),  # httpx's certificates (certifi, SSL_CERT_*)
-    )
-
-
-def _as_httpx(exc: urllib3.exceptions.HTTPError, request: httpx.Request) -> httpx.TransportError:
-    """urllib3's error as the httpx error of the same kind, which ``send`` retries and names."""
-    errors = urllib3.exceptions
-    kind: type[httpx.TransportError]
-    if isinstance(exc, errors.NewConnectionError):  # a subclass of ConnectTimeoutError
-        kind = httpx.ConnectError
-    elif isinstance(exc, errors.ConnectTimeoutError):
-        kind = httpx.ConnectTimeout
-    elif isinstance(exc, errors.ReadTimeoutError | errors.TimeoutError):
-        kind = httpx.ReadTimeout
-    elif isinstance(exc, errors.ProtocolError):
-        kind = httpx.RemoteProtocolError
-    else:
-        kind = httpx.TransportError
-    return kind(str(exc), request=request)
 
 
 def next_link(response: httpx.Response) -> str | None:
@@ -293,3 +235,207 @@ def pages(first: S, fetch: Callable[[S], tuple[list[T], S | None]]) -> Iterator[
     while state is not None:
         records, state = fetch(state)
         yield records
+
+
+class KeepAliveTransport(httpx.BaseTransport):
+    """HTTP/1.1 over kept-alive sockets (TLS with httpx's context for https), an httpx
+    transport: a request in, an ``httpx.Response`` out, transport errors as httpx's.
+
+    An API connector makes thousands of small calls to one or two hosts; per call, httpx's
+    own transport (httpcore) cost ~0.8-1.1 ms of CPU here and urllib3's pool ~0.3-0.4 ms,
+    mostly in generic machinery (``email``'s header parser, pool and state bookkeeping).
+    This one writes the request in one ``sendall`` and reads status, headers and a
+    ``Content-Length`` or chunked body from a buffered reader (decision 0025). No proxies
+    (``ApiClient`` keeps httpx's transport when one is configured), no HTTP/2, no upgrades.
+    """
+
+    def __init__(
+        self, timeout: float = 30.0, ssl_context: ssl.SSLContext | None = None, keep: int = 16
+    ) -> None:
+        self.timeout = timeout
+        self.keep = keep  # idle connections kept per host (windows read at once)
+        self._ssl = ssl_context
+        self._idle: dict[tuple[bytes, bytes, int], list[_Connection]] = {}
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        scheme = url.raw_scheme
+        if scheme not in (b"http", b"https"):
+            raise httpx.UnsupportedProtocol(f"unsupported scheme {url.scheme!r}", request=request)
+        key = (scheme, url.raw_host, url.port or (443 if scheme == b"https" else 80))
+        body = request.read()
+        conn = self._take(key)
+        if conn is not None:
+            try:
+                return self._exchange(key, conn, request, body)
+            except _Stale:  # the server closed it while idle: once more on a new one
+                pass
+        conn = self._connect(key, request)
+        try:
+            return self._exchange(key, conn, request, body)
+        except _Stale as exc:
+            raise httpx.RemoteProtocolError(str(exc), request=request) from None
+
+    def close(self) -> None:
+        with self._lock:
+            idle = [c for conns in self._idle.values() for c in conns]
+            self._idle.clear()
+        for conn in idle:
+            conn.close()
+
+    def _take(self, key: tuple[bytes, bytes, int]) -> _Connection | None:
+        with self._lock:
+            conns = self._idle.get(key)
+            return conns.pop() if conns else None
+
+    def _put(self, key: tuple[bytes, bytes, int], conn: _Connection) -> None:
+        with self._lock:
+            conns = self._idle.setdefault(key, [])
+            if len(conns) < self.keep:
+                conns.append(conn)
+                return
+        conn.close()
+
+    def _connect(self, key: tuple[bytes, bytes, int], request: httpx.Request) -> _Connection:
+        scheme, host, port = key
+        try:
+            sock = socket.create_connection((host.decode("ascii"), port), self.timeout)
+        except TimeoutError as exc:
+            raise httpx.ConnectTimeout(str(exc) or "connect timed out", request=request) from exc
+        except OSError as exc:
+            raise httpx.ConnectError(str(exc), request=request) from exc
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # one small write a call
+        if scheme == b"https":
+            if self._ssl is None:  # httpx's certificates (certifi, SSL_CERT_*), made once
+                self._ssl = httpx.create_ssl_context()
+            try:
+                sock = self._ssl.wrap_socket(sock, server_hostname=host.decode("ascii"))
+            except TimeoutError as exc:
+                sock.close()
+                raise httpx.ConnectTimeout(
+                    str(exc) or "TLS handshake timed out", request=request
+                ) from exc
+            except OSError as exc:  # ssl.SSLError among them
+                sock.close()
+                raise httpx.ConnectError(str(exc), request=request) from exc
+        return _Connection(sock)
+
+    def _exchange(
+        self, key: tuple[bytes, bytes, int], conn: _Connection, request: httpx.Request, body: bytes
+    ) -> httpx.Response:
+        try:
+            status, headers, content, keep = conn.exchange(request, body)
+        except _Stale:
+            conn.close()
+            raise
+        except TimeoutError as exc:
+            conn.close()
+            raise httpx.ReadTimeout(str(exc) or "read timed out", request=request) from exc
+        except (OSError, ValueError) as exc:  # reset, refused mid-way, a malformed answer
+            conn.close()
+            raise httpx.RemoteProtocolError(
+                f"{type(exc).__name__}: {exc}", request=request
+            ) from exc
+        if keep:
+            self._put(key, conn)
+        else:
+            conn.close()
+        # ``content``: httpx decodes it per Content-Encoding as it reads it
+        return httpx.Response(status, headers=headers, content=content, request=request)
+
+
+class _Stale(Exception):
+    """A kept connection the server had closed: nothing of the answer arrived."""
+
+
+_NO_BODY = {204, 304}
+_MAX_LINE = 65536
+
+
+class _Connection:
+    """One socket and its buffered reader; one exchange at a time."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.reader = sock.makefile("rb", buffering=65536)
+
+    def close(self) -> None:
+        self.reader.close()
+        self.sock.close()
+
+    def exchange(
+        self, request: httpx.Request, body: bytes
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes, bool]:
+        """(status, headers, body, whether the connection can be kept)."""
+        head = [request.method.encode("ascii") + b" " + request.url.raw_path + b" HTTP/1.1"]
+        head.extend(name + b": " + value for name, value in request.headers.raw)
+        try:
+            self.sock.sendall(b"\r\n".join(head) + b"\r\n\r\n" + body)
+            line = self.reader.readline(_MAX_LINE)
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            raise _Stale(str(exc)) from exc
+        if not line:
+            raise _Stale("the server closed the connection before answering")
+        while True:
+            version, status, headers, fields = self._head(line)
+            if not 100 <= status < 200:
+                break
+            line = self.reader.readline(_MAX_LINE)  # an interim answer (100 Continue)
+        keep = version == b"HTTP/1.1" and fields.get(b"connection", b"").lower() != b"close"
+        if request.method == "HEAD" or status in _NO_BODY:
+            return status, headers, b"", keep
+        if b"chunked" in fields.get(b"transfer-encoding", b"").lower():
+            return status, headers, self._chunked(), keep
+        length = fields.get(b"content-length")
+        if length is None:  # the body runs to the end of the connection
+            return status, headers, self.reader.read(), False
+        n = int(length)
+        content = self.reader.read(n)
+        if len(content) != n:
+            raise ValueError(f"the body ended after {len(content)} of {n} bytes")
+        return status, headers, content, keep
+
+    def _head(
+        self, line: bytes
+    ) -> tuple[bytes, int, list[tuple[bytes, bytes]], dict[bytes, bytes]]:
+        version, _, rest = line.partition(b" ")
+        if not version.startswith(b"HTTP/1.") or not line.endswith(b"\n"):
+            raise ValueError(f"not an HTTP/1.x status line: {line[:100]!r}")
+        status = int(rest[:3])
+        headers: list[tuple[bytes, bytes]] = []
+        fields: dict[bytes, bytes] = {}  # the framing headers, by lower-case name
+        while True:
+            line = self.reader.readline(_MAX_LINE)
+            if line in (b"\r\n", b"\n"):
+                return version, status, headers, fields
+            if not line.endswith(b"\n"):
+                raise ValueError("the answer's headers ended early or a line was too long")
+            name, sep, value = line.partition(b":")
+            if not sep:
+                raise ValueError(f"not a header line: {line[:100]!r}")
+            name, value = name.strip(), value.strip()
+            headers.append((name, value))
+            low = name.lower()
+            if low in _FRAMING:
+                fields[low] = value
+
+    def _chunked(self) -> bytes:
+        parts: list[bytes] = []
+        while True:
+            size_line = self.reader.readline(_MAX_LINE)
+            if not size_line.endswith(b"\n"):
+                raise ValueError("a chunk size line ended early")
+            size = int(size_line.split(b";", 1)[0].strip(), 16)
+            if size == 0:
+                break
+            chunk = self.reader.read(size)
+            if len(chunk) != size or self.reader.readline(_MAX_LINE) not in (b"\r\n", b"\n"):
+                raise ValueError("a chunk ended early")
+            parts.append(chunk)
+        while self.reader.readline(_MAX_LINE) not in (b"\r\n", b"\n", b""):
+            pass  # trailers
+        return b"".join(parts)
+
+
+_FRAMING = {b"connection", b"transfer-encoding", b"content-length"}
