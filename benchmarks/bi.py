@@ -43,7 +43,14 @@ def _p95(values: list[float]) -> float:
 
 DEFAULT_LINES = 4800
 # what the cockpit and the metric figure read, with everything upstream of them
-COCKPIT_MARTS = ["+fct_orders", "+fct_order_lines", "+fct_inventory_daily", "+fct_purchase_orders"]
+COCKPIT_MARTS = [
+    "+fct_orders",
+    "+fct_order_lines",
+    "+agg_orders_daily",
+    "+agg_product_sales_daily",
+    "+fct_inventory_daily",
+    "+fct_purchase_orders",
+]
 
 
 def _lake_home(scale: int | None, ext_dir: Path, work: Path) -> Path:
@@ -116,7 +123,7 @@ def _metric_figures() -> list[Figure]:
 
 
 def run(scale: int | None, ext_dir: Path) -> list[Figure]:
-    from tests.bi.conftest import running_superset
+    from tests.bi.conftest import ensure_semantic_manifest, running_superset
     from tests.browser.test_dashboards import CHROMIUM, launch, login, open_dashboard
     from warehouse.lake import Lake
 
@@ -126,6 +133,7 @@ def run(scale: int | None, ext_dir: Path) -> list[Figure]:
     try:
         home = _lake_home(scale, ext_dir, work)
         os.environ.update(OPSLAKE_HOME=str(home), OPSLAKE_EXTENSION_DIR=str(ext_dir))
+        ensure_semantic_manifest()  # superset-metrics exports the rollups' metrics from it
         figures += _metric_figures()
         extra = {"OPSLAKE_EXTENSION_DIR": str(ext_dir)}
         with running_superset(home, extra) as server, server.client("admin", "admin") as http:

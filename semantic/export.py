@@ -11,6 +11,11 @@ aggregate expressions on the Superset dataset of that table:
 A metric whose inputs span several tables, carries a filter or offset, or is cumulative or a
 conversion stays in the semantic layer only (it is listed under ``skipped`` by :func:`export`).
 
+A semantic model's rollups (``config.meta.opslake.rollups``: pre-aggregated tables with one
+column per measure, named after it, holding the measure summed per group) get the same
+metrics under the same names, each measure read as ``SUM(<measure name>)`` from the rollup;
+a metric with a measure that is not a count or a sum is left off the rollup.
+
 The output is what ``apps/bi/provision.py`` merges into the datasets it imports::
 
     {"marts.fct_orders": [{"metric_name": "revenue", "expression": "SUM(revenue_amount)",
@@ -56,7 +61,9 @@ class Export:
         return self.datasets
 
 
-def _measure_expr(manifest: Manifest, metric: Metric) -> tuple[SemanticModel, exp.Expression]:
+def _measure_expr(
+    manifest: Manifest, metric: Metric, rollup: bool = False
+) -> tuple[SemanticModel, exp.Expression]:
     assert metric.measure is not None
     if metric.measure.filters or metric.filters:
         raise SemanticError("has a filter")
@@ -65,23 +72,32 @@ def _measure_expr(manifest: Manifest, metric: Metric) -> tuple[SemanticModel, ex
     model, measure = manifest.measure(metric.measure.name)
     if measure.non_additive:
         raise SemanticError("is semi-additive")
+    if rollup:  # the rollup's column of this measure holds its sum (or count) per group
+        if measure.agg not in ("sum", "count"):
+            raise SemanticError(f"has a {measure.agg} measure, which does not roll up")
+        total = exp.Sum(this=exp.column(measure.name))
+        # a count is 0, never NULL, over no rows, as on the model itself
+        return model, exp.Coalesce(this=total, expressions=[exp.Literal.number(0)]) if (
+            measure.agg == "count"
+        ) else total
     node = parse_one(measure.expr, read=DIALECT)
     return model, _measure_agg(measure.agg, node, measure)
 
 
 def metric_expression(
-    manifest: Manifest, name: str, _seen: frozenset[str] = frozenset()
+    manifest: Manifest, name: str, _seen: frozenset[str] = frozenset(), rollup: bool = False
 ) -> tuple[SemanticModel, exp.Expression]:
     """(the one semantic model a metric reads, its SQL aggregate expression on that table).
 
-    Raises :class:`SemanticError` when the metric cannot be one dataset expression.
+    With ``rollup``, the expression on a rollup of that model (measures as sums of their
+    columns). Raises :class:`SemanticError` when the metric cannot be one dataset expression.
     """
     if name in _seen:
         raise SemanticError("refers to itself")
     metric = manifest.metric(name)
     seen = _seen | {name}
     if metric.type == "simple":
-        return _measure_expr(manifest, metric)
+        return _measure_expr(manifest, metric, rollup)
     if metric.filters:
         raise SemanticError("has a filter")
     if metric.type == "ratio":
@@ -90,7 +106,7 @@ def metric_expression(
         for inp in (metric.numerator, metric.denominator):
             if inp.filters or inp.offset_window or inp.offset_to_grain:
                 raise SemanticError("has an input with a filter or offset")
-            parts.append(metric_expression(manifest, inp.name, seen))
+            parts.append(metric_expression(manifest, inp.name, seen, rollup))
         (m1, num), (m2, den) = parts
         if m1 is not m2:
             raise SemanticError(f"spans {m1.name} and {m2.name}")
@@ -110,7 +126,7 @@ def metric_expression(
         for inp in metric.inputs:
             if inp.filters or inp.offset_window or inp.offset_to_grain:
                 raise SemanticError("has an input with a filter or offset")
-            m, node = metric_expression(manifest, inp.name, seen)
+            m, node = metric_expression(manifest, inp.name, seen, rollup)
             if model is not None and m is not model:
                 raise SemanticError(f"spans {model.name} and {m.name}")
             model = m
@@ -141,6 +157,23 @@ def d3_format(manifest: Manifest, metric: Metric) -> str:
     return MONEY if metric.type != "derived" else DECIMAL
 
 
+def _saved_metric(
+    manifest: Manifest, metric: Metric, model: SemanticModel, node: exp.Expression, **extra: str
+) -> dict[str, Any]:
+    return {
+        "metric_name": metric.name,
+        "verbose_name": metric.label or metric.name,
+        "expression": node.sql(dialect=DIALECT),
+        "description": metric.description or None,
+        "d3format": d3_format(manifest, metric),
+        "metric_type": metric.type,
+        "warning_text": None,
+        "extra": json.dumps(
+            {"opslake": {"generated_from": "semantic_manifest", "model": model.name} | extra}
+        ),
+    }
+
+
 def export(manifest: Manifest) -> Export:
     out = Export()
     for metric in sorted(manifest.metrics, key=lambda m: m.name):
@@ -150,20 +183,16 @@ def export(manifest: Manifest) -> Export:
             out.skipped[metric.name] = str(exc)
             continue
         key = f"{model.relation.schema}.{model.relation.alias}"
-        out.datasets.setdefault(key, []).append(
-            {
-                "metric_name": metric.name,
-                "verbose_name": metric.label or metric.name,
-                "expression": node.sql(dialect=DIALECT),
-                "description": metric.description or None,
-                "d3format": d3_format(manifest, metric),
-                "metric_type": metric.type,
-                "warning_text": None,
-                "extra": json.dumps(
-                    {"opslake": {"generated_from": "semantic_manifest", "model": model.name}}
-                ),
-            }
-        )
+        out.datasets.setdefault(key, []).append(_saved_metric(manifest, metric, model, node))
+        for rollup in model.rollups:
+            try:
+                _, on_rollup = metric_expression(manifest, metric.name, rollup=True)
+            except SemanticError as exc:
+                out.skipped[f"{metric.name}@{rollup.model}"] = str(exc)
+                continue
+            out.datasets.setdefault(f"{model.relation.schema}.{rollup.model}", []).append(
+                _saved_metric(manifest, metric, model, on_rollup, rollup=rollup.model)
+            )
     return out
 
 

@@ -74,6 +74,19 @@ class Measure:
 
 
 @dataclass(frozen=True)
+class Rollup:
+    """A pre-aggregated copy of a semantic model (``config.meta.opslake.rollups``).
+
+    A table at ``dimensions`` grain holding, for every measure of the model, a column named
+    after the measure with the measure summed over the group (so only additive measures roll
+    up). Only the Superset export reads it; the compiler queries the model itself.
+    """
+
+    model: str  # the dbt model (table) name, in the semantic model's schema
+    dimensions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class SemanticModel:
     name: str
     relation: Relation
@@ -83,6 +96,7 @@ class SemanticModel:
     default_agg_time_dimension: str | None = None
     primary_entity: str | None = None
     description: str | None = None
+    rollups: tuple[Rollup, ...] = ()
 
     def entity(self, name: str) -> Entity | None:
         return next((e for e in self.entities if e.name == name), None)
@@ -270,6 +284,15 @@ def _model(raw: dict[str, Any]) -> SemanticModel:
         default_agg_time_dimension=defaults.get("agg_time_dimension"),
         primary_entity=raw.get("primary_entity"),
         description=raw.get("description"),
+        rollups=_rollups(raw),
+    )
+
+
+def _rollups(raw: dict[str, Any]) -> tuple[Rollup, ...]:
+    meta = ((raw.get("config") or {}).get("meta") or {}).get("opslake") or {}
+    return tuple(
+        Rollup(model=r["model"], dimensions=tuple(r.get("dimensions") or ()))
+        for r in meta.get("rollups") or ()
     )
 
 

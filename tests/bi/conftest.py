@@ -262,9 +262,11 @@ def superset(request: pytest.FixtureRequest) -> Iterator[Superset]:
 
 
 def ensure_semantic_manifest() -> Path:
-    """models/target/semantic_manifest.json (dbt parse if it is missing)."""
+    """models/target/semantic_manifest.json (dbt parse if it is missing or older than a YAML
+    file of the project: the Superset metrics are exported from it)."""
     manifest = ROOT / "models" / "target" / "semantic_manifest.json"
-    if not manifest.exists():
+    newest_yaml = max(p.stat().st_mtime for p in (ROOT / "models").rglob("*.yml"))
+    if not manifest.exists() or manifest.stat().st_mtime < newest_yaml:
         dbt = Path(sys.executable).parent / "dbt"
         subprocess.run(
             [str(dbt), "parse"],
