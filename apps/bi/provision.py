@@ -106,6 +106,8 @@ def lake_sqlalchemy_uri(env: Mapping[str, str] = os.environ) -> str:
             "access_mode=read_only",
             f"threads={threads}",
             f"memory_limit={memory}",
+            # spill where every other lake connection spills (Lake.spill_path)
+            f"temp_directory={quote(str(catalog.parent / 'spill'), safe='/')}",
         ]
     )
     return f"duckdb:///ducklake:sqlite:{quote(str(catalog), safe='/')}?{query}"

@@ -295,7 +295,8 @@ _DUCKDB_USER_AGENT = "opslake-superset"
 _KEEPALIVE_ON = _env("OPSLAKE_SUPERSET_DUCKDB_KEEPALIVE", "1").lower() not in {"0", "false", "no"}
 _SANDBOX_ON = _env("OPSLAKE_SUPERSET_DUCKDB_SANDBOX", "1").lower() not in {"0", "false", "no"}
 # DuckDB derives its spill directory from the database path, which for
-# "ducklake:sqlite:..." is not a usable directory: give it a real one.
+# "ducklake:sqlite:..." is not a usable directory: give it a real one when the URI has none
+# (the provisioned lake URI names <lake>/spill, as the other lake connections).
 DUCKDB_TEMP_DIR = SUPERSET_HOME / "duckdb_tmp"
 _keepalive_lock = threading.Lock()
 _keepalive: dict[str, tuple[str, Any]] = {}  # database path -> (config key, raw connection)
@@ -347,6 +348,10 @@ def _sandbox(raw: Any, path: str) -> None:
     """Confine the whole DuckDB instance to the lake's files (see above)."""
     cursor = raw.cursor()
     allowed = [str(DUCKDB_TEMP_DIR) + "/"]
+    cursor.execute("SELECT current_setting('temp_directory')")
+    (spill,) = cursor.fetchone()
+    if spill and spill.rstrip("/") != str(DUCKDB_TEMP_DIR):  # the URI's (the lake's spill/)
+        allowed.append(spill.rstrip("/") + "/")
     if path.startswith("ducklake:"):
         cursor.execute("SELECT current_database()")
         (name,) = cursor.fetchone()
