@@ -97,7 +97,19 @@ _ensured: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
 def ensure_raw(con: duckdb.DuckDBPyConnection) -> None:
     if con in _ensured:
         return
-    con.execute(_BOOKKEEPING)
+    # one DuckLake commit for the six statements instead of one each: on a new lake they
+    # took 0.5-1.4 s here (load ~11) and 0.06-0.23 s in one transaction
+    try:
+        con.execute("BEGIN TRANSACTION")
+    except duckdb.TransactionException:  # the caller's open transaction takes them
+        con.execute(_BOOKKEEPING)
+    else:
+        try:
+            con.execute(_BOOKKEEPING)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
     _ensured.add(con)
 
 
