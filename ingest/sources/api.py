@@ -40,6 +40,7 @@ import pyarrow.compute as pc
 
 from ingest.core import batch_id
 from ingest.http import ApiClient, RetryPolicy
+from ingest.tokens import Tokens, TokenStore
 from warehouse.loader import Batch, Rejected
 from warehouse.settings import Settings
 
@@ -363,6 +364,9 @@ class WindowedStream:
     # refresh can change what a request carries (the readers share them).
     fetch_processes: int = 0
     api: ApiConfig
+    # where a stream with a renewable token keeps the pair it renewed, for the next run;
+    # the pair is ``credentials()`` (access, refresh)
+    tokens: TokenStore | None = None
 
     # --- hooks --------------------------------------------------------------------------
     def session(self, client: ApiClient, base: str) -> None:
@@ -396,6 +400,19 @@ class WindowedStream:
     def use_credentials(self, credentials: tuple) -> None:
         """Take ``credentials()`` as another process has them (a window reader the run's,
         the run those its readers renewed)."""
+
+    def load_tokens(self) -> None:
+        """Start from the (access, refresh) pair a previous run renewed, if ``tokens``
+        holds one for the configured authorization (call it from ``session``)."""
+        if self.tokens is not None and (saved := self.tokens.load()) is not None:
+            self.use_credentials((saved.access, saved.refresh))
+
+    def save_tokens(self) -> None:
+        """Keep the pair just renewed (``credentials()``) for the next run: a refresh token
+        may be single-use, and the configured one is then spent."""
+        if self.tokens is not None:
+            access, refresh = self.credentials()
+            self.tokens.save(Tokens(access, refresh))
 
     # --- the walk -----------------------------------------------------------------------
     def read(self, cursor: str | None, landed_parts: set[str]) -> Iterator[Batch]:
@@ -618,6 +635,13 @@ class WindowedStream:
 
 
 _FORK = "fork"
+
+
+def default_processes() -> int:
+    """Forked window readers for a stream that reads in processes by default: two where
+    there are two cores or more (one reads while the other lands, each off the other's
+    GIL), else 0 (threads)."""
+    return 2 if (os.cpu_count() or 1) >= 2 else 0
 
 
 class _SharedCredentials:

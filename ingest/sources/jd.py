@@ -30,7 +30,7 @@ from ingest.sources.api import (
     text_id,
 )
 from ingest.sources.signing import jd_sign
-from ingest.tokens import Tokens, TokenStore
+from ingest.tokens import TokenStore
 from warehouse.settings import Settings
 
 METHOD = "jingdong.pop.order.search"
@@ -78,9 +78,14 @@ class JdOrdersStream(WindowedStream):
     oauth_url: str | None = None  # default: ``…/oauth2`` beside ``…/routerjson`` (demo)
     tokens: TokenStore | None = None  # renewed tokens kept for the next run
 
+    def credentials(self) -> tuple:
+        return self.access_token, self.refresh_token
+
+    def use_credentials(self, credentials: tuple) -> None:
+        self.access_token, self.refresh_token = credentials
+
     def session(self, client: ApiClient, base: str) -> None:
-        if self.tokens is not None and (saved := self.tokens.load()) is not None:
-            self.access_token, self.refresh_token = saved.access, saved.refresh
+        self.load_tokens()
         if self.refresh_token:
             client.refresh = lambda: self._renew(client, base)
 
@@ -96,9 +101,9 @@ class JdOrdersStream(WindowedStream):
         token = client.send(lambda: {"method": "GET", "url": url, "params": params}, check_refresh)
         self.access_token = token["access_token"]
         self.refresh_token = token.get("refresh_token") or self.refresh_token
-        if self.tokens is not None:  # the next run starts from this token (JD's refresh
-            # tokens are single-use: the configured one is spent now)
-            self.tokens.save(Tokens(self.access_token, self.refresh_token))
+        # the next run starts from this token (JD's refresh tokens are single-use: the
+        # configured one is spent now)
+        self.save_tokens()
 
     def _request(self, base: str, start: datetime, end: datetime, page: int, size: int = 0) -> dict:
         business = {

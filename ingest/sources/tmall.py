@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ from ingest.sources.api import (
     RawPage,
     WindowedStream,
     cst,
+    default_processes,
     from_cst,
     json_body,
     pages_from_the_back,
@@ -38,7 +39,7 @@ from ingest.sources.api import (
     text_id,
 )
 from ingest.sources.signing import top_sign
-from ingest.tokens import Tokens, TokenStore
+from ingest.tokens import TokenStore
 from warehouse.settings import Settings
 
 METHOD = "taobao.trades.sold.increment.get"
@@ -148,11 +149,13 @@ class TmallTradesStream(WindowedStream):
     name: str = "tmall_trades"
     source: str = "tmall"
     refresh_token: str = ""
-    fetchers: int = 4  # windows in flight (TOP counts calls per day, not connections)
-    # > 0: windows read by forked processes instead, off this process's GIL; they cost
-    # ~10 µs more CPU a trade (results pickled, landed from a copy) and were slower on the
-    # busy 2-core machine of decision 0024, so they are not the default
-    fetch_processes: int = 0
+    fetchers: int = 4  # windows in flight with threads (TOP counts calls, not connections)
+    # windows read by forked processes, off this process's GIL, when there are two cores
+    # or more: fetching and decoding is Python that holds the GIL, and a run with threads
+    # was held to about one core; with the cheaper transport and per-window tables the
+    # readers cost ~2-3 µs more CPU a trade than threads and were faster, quiet or busy
+    # (decision 0025). 0: threads (``fetchers``).
+    fetch_processes: int = field(default_factory=default_processes)
     # a DuckLake commit costs ~0.1 s of CPU (the raw table, cursor and batch log each write
     # a file); 20 000-row batches spent a third of the landing on commits. 100 000 trades
     # of ~1.4 KB hold ~140 MB of payload in memory (plus the next batch being read).
@@ -166,8 +169,7 @@ class TmallTradesStream(WindowedStream):
         self.session_key, self.refresh_token = credentials
 
     def session(self, client: ApiClient, base: str) -> None:
-        if self.tokens is not None and (saved := self.tokens.load()) is not None:
-            self.session_key, self.refresh_token = saved.access, saved.refresh
+        self.load_tokens()
         if self.refresh_token:
             client.refresh = lambda: self._renew(client, base)
 
@@ -188,8 +190,7 @@ class TmallTradesStream(WindowedStream):
         token = client.send(build, check_refresh)
         self.session_key = token["access_token"]
         self.refresh_token = token.get("refresh_token") or self.refresh_token
-        if self.tokens is not None:  # the next run starts from this session
-            self.tokens.save(Tokens(self.session_key, self.refresh_token))
+        self.save_tokens()  # the next run starts from this session
 
     def _request(
         self, base: str, start: datetime, end: datetime, page_no: int, size: int = 0

@@ -49,6 +49,7 @@ def test_500s_timeouts_429s_and_top_bans_are_retried_then_everything_lands(
     s.make_client = lambda: ApiClient(  # type: ignore[method-assign]
         "tmall", timeout=0.3, policy=RetryPolicy(attempts=8, base=0.01), sleep=waits.append
     )
+    s.fetch_processes = 0  # threads: the waits are recorded in this process, not a reader's
     state = server.state
     state.inject("500", count=2, prefix="/tmall")
     state.inject("timeout", count=2, prefix="/tmall", seconds=0.6)

@@ -20,7 +20,9 @@ import pyarrow as pa
 
 from ingest.demo.servers import APP_KEY, APP_SECRET, REFRESH, SESSION, DemoServer
 from ingest.http import ApiClient
+from ingest.sources.jd import JdOrdersStream
 from ingest.sources.tmall import TmallTradesStream
+from ingest.tokens import TokenStore
 from tests.ingest.apikit import (  # noqa: F401 (fixtures)
     CST,
     REPO,
@@ -119,6 +121,33 @@ def test_a_token_refused_in_a_reader_is_renewed_here_and_everything_lands(
         calls,
         len(server.state.tokens),
     )
+
+
+def test_jd_shares_its_renewed_token_across_readers_too(
+    tmp_path: Path, lake: Lake, demo: Demo, server: DemoServer
+) -> None:
+    server.state.calls_per_token = 40
+    s = JdOrdersStream(
+        api(server.url + "/jd/routerjson"),
+        APP_KEY,
+        APP_SECRET,
+        SESSION,
+        refresh_token=REFRESH,
+        tokens=TokenStore.under(tmp_path, "jd_orders", REFRESH),
+    )
+    s.fetch_processes = 2
+    run_recording(lake, s)
+    assert order_counts(lake, "jd_orders") == expected(demo.truth, "jd")
+    calls = server.state.requests["jd"]
+    assert calls > 40  # the demo's orders need more than one token
+    # one renewal per expiry, not one per reader that met it
+    assert calls // 45 <= len(server.state.tokens) <= calls // 40 + 1, (
+        calls,
+        len(server.state.tokens),
+    )
+    # the run took back what its readers renewed, and the next run starts from it
+    kept = s.tokens.load() if s.tokens else None
+    assert kept is not None and kept.access == s.access_token and kept.access != SESSION
 
 
 READERS_CHILD = textwrap.dedent(
