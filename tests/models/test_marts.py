@@ -127,8 +127,16 @@ INCREMENTAL_PATH = (
     "marts.fct_order_lines",
     "marts.fct_stock_movements",
     "marts.fct_orders",
+    "marts.agg_product_sales_daily",
 )
-BUILD = ["run", "--select", "+fct_orders", "+fct_stock_movements", "--quiet"]
+BUILD = [
+    "run",
+    "--select",
+    "+fct_orders",
+    "+agg_product_sales_daily",
+    "+fct_stock_movements",
+    "--quiet",
+]
 API_COLS = "channel, order_id, modified_at, status, payload, _batch_id, _source, _received_at"
 RAW_WITH_RECEIPTS = (
     "tmall_trades",
