@@ -12,6 +12,9 @@
 * ``bi_metric_compile_vs_run``: compiling "revenue by month and channel" (uncached) against
   running the compiled SQL; ``bi_metric_compile_budget``: compile time against 2 ms.
 
+``OPSLAKE_SUPERSET_*`` variables of the caller are passed to the benchmark's Superset (e.g.
+``OPSLAKE_SUPERSET_EVENT_LOG=db`` to measure Superset's own event log).
+
 The lake: ``OPSLAKE_BENCH_BI_HOME`` (a home with a built lake, copied, never written), or the
 demo company at ``scale`` ORDER LINES (default 4,800 ≈ 2,000 orders) from
 ``benchmarks.datasets.demo_lake`` (ingested once, cached under var/bench) with the cockpit's
@@ -69,7 +72,20 @@ def _lake_home(scale: int | None, ext_dir: Path, work: Path) -> Path:
         ext_dir,
         work / "dbt-target",
     )
+    _print_model_times(work / "dbt-target" / "run_results.json")
     return home
+
+
+def _print_model_times(run_results: Path) -> None:
+    """What the marts the cockpit reads cost to build (stderr; the rollups' price)."""
+    import json
+    import sys
+
+    results = json.loads(run_results.read_text(encoding="utf-8"))["results"]
+    for r in results:
+        name = r["unique_id"].rsplit(".", 1)[-1]
+        if name.startswith(("fct_", "agg_")):
+            print(f"[bi] dbt {name}: {r['execution_time']:.1f} s", file=sys.stderr, flush=True)
 
 
 def _clear_query_cache(home: Path) -> None:
@@ -136,6 +152,8 @@ def run(scale: int | None, ext_dir: Path) -> list[Figure]:
         ensure_semantic_manifest()  # superset-metrics exports the rollups' metrics from it
         figures += _metric_figures()
         extra = {"OPSLAKE_EXTENSION_DIR": str(ext_dir)}
+        # the caller's Superset switches reach the benchmark's Superset (A/B of a setting)
+        extra |= {k: v for k, v in saved_env.items() if k.startswith("OPSLAKE_SUPERSET_")}
         with running_superset(home, extra) as server, server.client("admin", "admin") as http:
             dash = next(
                 d

@@ -258,3 +258,31 @@ def test_both_workers_share_the_query_cache(superset: Superset) -> None:
             cached.append(resp.json()["result"][0]["is_cached"])
     assert cached == [True] * 8
     assert any((superset.home / "superset" / "cache" / "opslake_data").iterdir())
+
+
+def test_events_go_to_the_log_file_not_the_metadata_db(superset: Superset) -> None:
+    """Superset's event log writes JSON lines into run/superset.log (decision 0053), not a
+    row per request into the metadata DB (OPSLAKE_SUPERSET_EVENT_LOG=db would)."""
+    import sqlite3
+    import time
+
+    db = superset.home / "superset" / "superset.db"
+
+    def db_rows() -> int:
+        with sqlite3.connect(db) as con:
+            return con.execute("select count(*) from logs").fetchone()[0]
+
+    before = db_rows()
+    with superset.client("admin", "admin") as http:
+        chart_id = _chart_id(http)
+        assert http.get(f"/api/v1/chart/{chart_id}/data/").status_code == 200
+    log = superset.home / "run" / "superset.log"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and "opslake.superset.events" not in log.read_text(
+        encoding="utf-8", errors="replace"
+    ):
+        time.sleep(0.2)
+    text = log.read_text(encoding="utf-8", errors="replace")
+    assert "opslake.superset.events" in text
+    assert '"action"' in text
+    assert db_rows() == before
