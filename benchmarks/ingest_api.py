@@ -35,8 +35,8 @@ REPO = Path(__file__).resolve().parent.parent
 START = datetime(2026, 3, 1, tzinfo=CST)
 SETTLE = timedelta(minutes=10)  # past the connector's 5-minute settle
 PER_DAY = 10_000  # versions per 1-day TOP window (100 pages of 100)
-# windows read by this many forked processes (0: threads) instead of the connector's
-# default (2 readers where there are 2 cores or more, decision 0025)
+# windows read by this many forked processes instead of the connector's default threads
+# (decisions 0024, 0025)
 PROCESSES = os.environ.get("OPSLAKE_BENCH_API_PROCESSES", "")
 
 
@@ -171,7 +171,7 @@ def run(scale: int | None, ext_dir: Path) -> Figure:
             lake.init()
             api = ApiConfig(fixed(f"{url}/tmall/router/rest"), START, until=lambda: end + SETTLE)
             stream = TmallTradesStream(api, APP_KEY, APP_SECRET, SESSION)
-            if PROCESSES:  # e.g. 0 to measure the threads (decisions 0024, 0025)
+            if PROCESSES:  # measure the forked window readers (decisions 0024, 0025)
                 stream.fetch_processes = int(PROCESSES)
             start = time.perf_counter()
             result = run_stream(lake, stream)

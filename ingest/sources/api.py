@@ -637,13 +637,6 @@ class WindowedStream:
 _FORK = "fork"
 
 
-def default_processes() -> int:
-    """Forked window readers for a stream that reads in processes by default: two where
-    there are two cores or more (one reads while the other lands, each off the other's
-    GIL), else 0 (threads)."""
-    return 2 if (os.cpu_count() or 1) >= 2 else 0
-
-
 class _SharedCredentials:
     """A stream's ``credentials()`` and their generation, in memory shared by the forked
     window readers, with a lock across processes."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +31,6 @@ from ingest.sources.api import (
     RawPage,
     WindowedStream,
     cst,
-    default_processes,
     from_cst,
     json_body,
     pages_from_the_back,
@@ -149,13 +148,13 @@ class TmallTradesStream(WindowedStream):
     name: str = "tmall_trades"
     source: str = "tmall"
     refresh_token: str = ""
-    fetchers: int = 4  # windows in flight with threads (TOP counts calls, not connections)
-    # windows read by forked processes, off this process's GIL, when there are two cores
-    # or more: fetching and decoding is Python that holds the GIL, and a run with threads
-    # was held to about one core; with the cheaper transport and per-window tables the
-    # readers cost ~2-3 µs more CPU a trade than threads and were faster, quiet or busy
-    # (decision 0025). 0: threads (``fetchers``).
-    fetch_processes: int = field(default_factory=default_processes)
+    fetchers: int = 4  # windows in flight (TOP counts calls per day, not connections)
+    # > 0: windows read by forked processes instead, off this process's GIL. Not the
+    # default: with the cheaper transport and per-window tables a thread run costs ~14 µs
+    # of CPU a trade here against ~18-21 µs with 2 readers (results pickled, landed from a
+    # copy), was as fast or faster at load 4-7, and keeps 4 calls in flight instead of 2,
+    # which counts against a far-away server (decision 0025)
+    fetch_processes: int = 0
     # a DuckLake commit costs ~0.1 s of CPU (the raw table, cursor and batch log each write
     # a file); 20 000-row batches spent a third of the landing on commits. 100 000 trades
     # of ~1.4 KB hold ~140 MB of payload in memory (plus the next batch being read).
