@@ -14,14 +14,15 @@ When the attempts are spent the call fails with a ``SourceError`` naming the sou
 URL (secrets redacted) and the last error.
 
 httpx builds each request and models each response (what ``check`` sees is unchanged);
-the exchange itself goes through ``KeepAliveTransport``, an httpx transport over kept-alive
-sockets that is far cheaper per call than httpx's own (httpcore) or urllib3's pool
-(decisions 0024, 0025). With a proxy configured in the environment the client keeps
-httpx's transport, which honours it.
+the exchange itself goes through ``KeepAliveTransport``, an httpx transport over the
+standard library's ``http.client`` connections kept alive per host, far cheaper per call
+than httpx's own (httpcore) or urllib3's pool (decisions 0024, 0025). With a proxy
+configured in the environment the client keeps httpx's transport, which honours it.
 """
 
 from __future__ import annotations
 
+import http.client
 import random
 import re
 import socket
@@ -238,15 +239,14 @@ def pages(first: S, fetch: Callable[[S], tuple[list[T], S | None]]) -> Iterator[
 
 
 class KeepAliveTransport(httpx.BaseTransport):
-    """HTTP/1.1 over kept-alive sockets (TLS with httpx's context for https), an httpx
-    transport: a request in, an ``httpx.Response`` out, transport errors as httpx's.
+    """An httpx transport over the standard library's ``http.client`` connections, kept
+    alive per host: a request in, an ``httpx.Response`` out, transport errors as httpx's.
 
     An API connector makes thousands of small calls to one or two hosts; per call, httpx's
-    own transport (httpcore) cost ~0.8-1.1 ms of CPU here and urllib3's pool ~0.3-0.4 ms,
-    mostly in generic machinery (``email``'s header parser, pool and state bookkeeping).
-    This one writes the request in one ``sendall`` and reads status, headers and a
-    ``Content-Length`` or chunked body from a buffered reader (decision 0025). No proxies
-    (``ApiClient`` keeps httpx's transport when one is configured), no HTTP/2, no upgrades.
+    own transport (httpcore) cost ~0.8-1.1 ms of CPU here, urllib3's pool ~0.46 ms and a
+    bare ``http.client`` connection ~0.29 ms (decisions 0024, 0025). The protocol (framing,
+    chunks, interim answers, keep-alive) is ``http.client``'s; ours is only the idle pool.
+    No proxies (``ApiClient`` keeps httpx's transport when one is configured), no HTTP/2.
     """
 
     def __init__(
@@ -255,15 +255,14 @@ class KeepAliveTransport(httpx.BaseTransport):
         self.timeout = timeout
         self.keep = keep  # idle connections kept per host (windows read at once)
         self._ssl = ssl_context
-        self._idle: dict[tuple[bytes, bytes, int], list[_Connection]] = {}
+        self._idle: dict[tuple[str, str, int], list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
-        scheme = url.raw_scheme
-        if scheme not in (b"http", b"https"):
+        if url.scheme not in ("http", "https"):
             raise httpx.UnsupportedProtocol(f"unsupported scheme {url.scheme!r}", request=request)
-        key = (scheme, url.raw_host, url.port or (443 if scheme == b"https" else 80))
+        key = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
         body = request.read()
         conn = self._take(key)
         if conn is not None:
@@ -284,12 +283,12 @@ class KeepAliveTransport(httpx.BaseTransport):
         for conn in idle:
             conn.close()
 
-    def _take(self, key: tuple[bytes, bytes, int]) -> _Connection | None:
+    def _take(self, key: tuple[str, str, int]) -> http.client.HTTPConnection | None:
         with self._lock:
             conns = self._idle.get(key)
             return conns.pop() if conns else None
 
-    def _put(self, key: tuple[bytes, bytes, int], conn: _Connection) -> None:
+    def _put(self, key: tuple[str, str, int], conn: http.client.HTTPConnection) -> None:
         with self._lock:
             conns = self._idle.setdefault(key, [])
             if len(conns) < self.keep:
@@ -297,145 +296,73 @@ class KeepAliveTransport(httpx.BaseTransport):
                 return
         conn.close()
 
-    def _connect(self, key: tuple[bytes, bytes, int], request: httpx.Request) -> _Connection:
+    def _connect(
+        self, key: tuple[str, str, int], request: httpx.Request
+    ) -> http.client.HTTPConnection:
         scheme, host, port = key
-        try:
-            sock = socket.create_connection((host.decode("ascii"), port), self.timeout)
-        except TimeoutError as exc:
-            raise httpx.ConnectTimeout(str(exc) or "connect timed out", request=request) from exc
-        except OSError as exc:
-            raise httpx.ConnectError(str(exc), request=request) from exc
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # one small write a call
-        if scheme == b"https":
+        conn: http.client.HTTPConnection
+        if scheme == "https":
             if self._ssl is None:  # httpx's certificates (certifi, SSL_CERT_*), made once
                 self._ssl = httpx.create_ssl_context()
-            try:
-                sock = self._ssl.wrap_socket(sock, server_hostname=host.decode("ascii"))
-            except TimeoutError as exc:
-                sock.close()
-                raise httpx.ConnectTimeout(
-                    str(exc) or "TLS handshake timed out", request=request
-                ) from exc
-            except OSError as exc:  # ssl.SSLError among them
-                sock.close()
-                raise httpx.ConnectError(str(exc), request=request) from exc
-        return _Connection(sock)
+            conn = http.client.HTTPSConnection(host, port, timeout=self.timeout, context=self._ssl)
+        else:
+            conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
+        try:
+            conn.connect()
+        except TimeoutError as exc:
+            conn.close()
+            raise httpx.ConnectTimeout(str(exc) or "connect timed out", request=request) from exc
+        except OSError as exc:  # refused, unreachable, ssl.SSLError
+            conn.close()
+            raise httpx.ConnectError(str(exc), request=request) from exc
+        assert conn.sock is not None
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # one small write a call
+        return conn
 
     def _exchange(
-        self, key: tuple[bytes, bytes, int], conn: _Connection, request: httpx.Request, body: bytes
+        self,
+        key: tuple[str, str, int],
+        conn: http.client.HTTPConnection,
+        request: httpx.Request,
+        body: bytes,
     ) -> httpx.Response:
+        answered = False
         try:
-            status, headers, content, keep = conn.exchange(request, body)
-        except _Stale:
-            conn.close()
-            raise
+            # httpx's headers as they are (Host, Content-Length and Accept-Encoding included)
+            conn.putrequest(
+                request.method,
+                request.url.raw_path.decode("ascii"),
+                skip_host=True,
+                skip_accept_encoding=True,
+            )
+            for name, value in request.headers.raw:
+                conn.putheader(name, value)
+            conn.endheaders(body)
+            response = conn.getresponse()
+            answered = True
+            content = response.read()
         except TimeoutError as exc:
             conn.close()
             raise httpx.ReadTimeout(str(exc) or "read timed out", request=request) from exc
-        except (OSError, ValueError) as exc:  # reset, refused mid-way, a malformed answer
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+            conn.close()
+            if not answered:
+                raise _Stale(str(exc) or "the server closed the connection") from exc
+            raise httpx.RemoteProtocolError(str(exc), request=request) from exc
+        except (OSError, http.client.HTTPException) as exc:  # a malformed or cut answer
             conn.close()
             raise httpx.RemoteProtocolError(
                 f"{type(exc).__name__}: {exc}", request=request
             ) from exc
-        if keep:
-            self._put(key, conn)
-        else:
+        if response.will_close:
             conn.close()
-        # ``content``: httpx decodes it per Content-Encoding as it reads it
-        return httpx.Response(status, headers=headers, content=content, request=request)
+        else:
+            self._put(key, conn)
+        # raw header bytes (http.client decodes them as Latin-1); httpx decodes ``content``
+        # per Content-Encoding as it reads it
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.getheaders()]
+        return httpx.Response(response.status, headers=headers, content=content, request=request)
 
 
 class _Stale(Exception):
     """A kept connection the server had closed: nothing of the answer arrived."""
-
-
-_NO_BODY = {204, 304}
-_MAX_LINE = 65536
-
-
-class _Connection:
-    """One socket and its buffered reader; one exchange at a time."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.reader = sock.makefile("rb", buffering=65536)
-
-    def close(self) -> None:
-        self.reader.close()
-        self.sock.close()
-
-    def exchange(
-        self, request: httpx.Request, body: bytes
-    ) -> tuple[int, list[tuple[bytes, bytes]], bytes, bool]:
-        """(status, headers, body, whether the connection can be kept)."""
-        head = [request.method.encode("ascii") + b" " + request.url.raw_path + b" HTTP/1.1"]
-        head.extend(name + b": " + value for name, value in request.headers.raw)
-        try:
-            self.sock.sendall(b"\r\n".join(head) + b"\r\n\r\n" + body)
-            line = self.reader.readline(_MAX_LINE)
-        except (BrokenPipeError, ConnectionResetError) as exc:
-            raise _Stale(str(exc)) from exc
-        if not line:
-            raise _Stale("the server closed the connection before answering")
-        while True:
-            version, status, headers, fields = self._head(line)
-            if not 100 <= status < 200:
-                break
-            line = self.reader.readline(_MAX_LINE)  # an interim answer (100 Continue)
-        keep = version == b"HTTP/1.1" and fields.get(b"connection", b"").lower() != b"close"
-        if request.method == "HEAD" or status in _NO_BODY:
-            return status, headers, b"", keep
-        if b"chunked" in fields.get(b"transfer-encoding", b"").lower():
-            return status, headers, self._chunked(), keep
-        length = fields.get(b"content-length")
-        if length is None:  # the body runs to the end of the connection
-            return status, headers, self.reader.read(), False
-        n = int(length)
-        content = self.reader.read(n)
-        if len(content) != n:
-            raise ValueError(f"the body ended after {len(content)} of {n} bytes")
-        return status, headers, content, keep
-
-    def _head(
-        self, line: bytes
-    ) -> tuple[bytes, int, list[tuple[bytes, bytes]], dict[bytes, bytes]]:
-        version, _, rest = line.partition(b" ")
-        if not version.startswith(b"HTTP/1.") or not line.endswith(b"\n"):
-            raise ValueError(f"not an HTTP/1.x status line: {line[:100]!r}")
-        status = int(rest[:3])
-        headers: list[tuple[bytes, bytes]] = []
-        fields: dict[bytes, bytes] = {}  # the framing headers, by lower-case name
-        while True:
-            line = self.reader.readline(_MAX_LINE)
-            if line in (b"\r\n", b"\n"):
-                return version, status, headers, fields
-            if not line.endswith(b"\n"):
-                raise ValueError("the answer's headers ended early or a line was too long")
-            name, sep, value = line.partition(b":")
-            if not sep:
-                raise ValueError(f"not a header line: {line[:100]!r}")
-            name, value = name.strip(), value.strip()
-            headers.append((name, value))
-            low = name.lower()
-            if low in _FRAMING:
-                fields[low] = value
-
-    def _chunked(self) -> bytes:
-        parts: list[bytes] = []
-        while True:
-            size_line = self.reader.readline(_MAX_LINE)
-            if not size_line.endswith(b"\n"):
-                raise ValueError("a chunk size line ended early")
-            size = int(size_line.split(b";", 1)[0].strip(), 16)
-            if size == 0:
-                break
-            chunk = self.reader.read(size)
-            if len(chunk) != size or self.reader.readline(_MAX_LINE) not in (b"\r\n", b"\n"):
-                raise ValueError("a chunk ended early")
-            parts.append(chunk)
-        while self.reader.readline(_MAX_LINE) not in (b"\r\n", b"\n", b""):
-            pass  # trailers
-        return b"".join(parts)
-
-
-_FRAMING = {b"connection", b"transfer-encoding", b"content-length"}
