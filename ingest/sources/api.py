@@ -554,14 +554,6 @@ class WindowedStream:
             cols.raws.append(raw)
             cols.where.append((page_no, i))
 
-    def _take_raw(
-        self, pending: Pending, page: RawPage, a: datetime, b: datetime, page_no: int
-    ) -> None:
-        """One page converted at once (``_window`` converts a whole window at once)."""
-        cols = _RawColumns()
-        self._collect_raw(pending, cols, page, a, b, page_no)
-        self._convert_raw(pending, cols, a, b)
-
     def _convert_raw(self, pending: Pending, cols: _RawColumns, a: datetime, b: datetime) -> None:
         """Collected records as one table: times parsed and shifted to UTC in Arrow, the
         payload the records' JSON text as received; what Arrow refuses goes through

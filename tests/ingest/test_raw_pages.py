@@ -10,11 +10,28 @@ import msgspec
 import orjson
 import pyarrow as pa
 
-from ingest.sources.api import CST, ApiConfig, Pending, RawPage, fixed, pages_from_the_back
+from ingest.sources.api import (
+    CST,
+    ApiConfig,
+    Pending,
+    RawPage,
+    _RawColumns,
+    fixed,
+    pages_from_the_back,
+)
 from ingest.sources.tmall import _HEAD, TmallTradesStream, _version
 
 A = datetime(2026, 3, 1, tzinfo=CST)
 B = A + timedelta(days=1)
+
+
+def take_raw(
+    s: TmallTradesStream, pending: Pending, page: RawPage, a: datetime, b: datetime, no: int
+) -> None:
+    """One page taken as a window's pages are: collected, then converted."""
+    cols = _RawColumns()
+    s._collect_raw(pending, cols, page, a, b, no)
+    s._convert_raw(pending, cols, a, b)
 
 
 def stream() -> TmallTradesStream:
@@ -63,7 +80,7 @@ def _both(records: list[object], body: bytes) -> tuple[Pending, Pending]:
     parsed, raw = Pending(A), Pending(A)
     s._take(parsed, records, A, B, 3)  # type: ignore[arg-type]
     raws = msgspec.json.decode(body, type=list[msgspec.Raw])
-    s._take_raw(raw, RawPage.decode(raws, _HEAD), A, B, 3)
+    take_raw(s, raw, RawPage.decode(raws, _HEAD), A, B, 3)
     return parsed, raw
 
 
@@ -116,7 +133,7 @@ def test_a_record_that_is_not_utf8_is_quarantined_and_the_rest_of_its_page_lands
     bad = b'{"tid_str":"3300000000000000002","modified":"2026-03-01 08:00:00","t":"\xff"}'
     raws = msgspec.json.decode(b"[" + good + b"," + bad + b"]", type=list[msgspec.Raw])
     pending = Pending(A)
-    stream()._take_raw(pending, RawPage.decode(raws, _HEAD), A, B, 1)
+    take_raw(stream(), pending, RawPage.decode(raws, _HEAD), A, B, 1)
     assert [r["order_id"] for r in _rows(pending)] == ["3300000000000000001"]
     assert len(pending.rejected) == 1
     assert pending.rejected[0].reason.startswith("not JSON")
@@ -144,7 +161,7 @@ def test_batches_of_raw_pages_have_the_raw_schema() -> None:
     for hour in range(3):
         body = orjson.dumps([trade(10 + hour, f"2026-03-01 0{hour}:00:00")])
         raws = msgspec.json.decode(body, type=list[msgspec.Raw])
-        s._take_raw(pending, RawPage.decode(raws, _HEAD), A, B, hour + 1)
+        take_raw(s, pending, RawPage.decode(raws, _HEAD), A, B, hour + 1)
     batch = s._batch(pending, B)
     assert batch.rows.schema == s.schema
     assert batch.rows.num_rows == len(pending) == 3
