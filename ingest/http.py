@@ -386,5 +386,3 @@ def _final_headers(lines: list[bytes]) -> list[tuple[bytes, bytes]]:
         if sep:
             headers.append((name.strip(), value.strip()))
     return headers
-
-
