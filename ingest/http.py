@@ -33,6 +33,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import certifi
 import httpx
@@ -128,6 +129,7 @@ class ApiClient:
         self._auth = threading.RLock()
         self._token_generation = 0
         self._local = threading.local()
+        self._urls: dict[str, httpx.URL] = {}  # parsed once per URL text
 
     def close(self) -> None:
         self.http.close()
@@ -166,7 +168,7 @@ class ApiClient:
         self._local.generation = self._token_generation
         spec = build()
         self.requests += 1
-        response = self._exchange(self.http.build_request(**spec))
+        response = self._exchange(self._request(spec))
         if response.status_code == 429 or response.status_code >= 500:
             raise Retryable(f"HTTP {response.status_code}", after=retry_after(response))
         if check is not None:
@@ -177,6 +179,27 @@ class ApiClient:
                 f"answered HTTP {response.status_code}: {response.text[:300]}"
             )
         return response
+
+    def _request(self, spec: Request) -> httpx.Request:
+        """``spec`` as an ``httpx.Request``. A plain form POST (TOP, JD: thousands a run) is
+        built directly, with the client's headers: ``Client.build_request`` merges URLs,
+        params and cookies for ~0.09 ms a call, this ~0.045 ms (decision 0063)."""
+        data = spec.get("data")
+        if (
+            spec.keys() == _FORM_KEYS
+            and self._transport is not None
+            and not self.http.cookies
+            and isinstance(data, dict)
+            and all(type(v) is str for v in data.values())
+        ):
+            url = self._urls.get(spec["url"])
+            if url is None:
+                url = self._urls[spec["url"]] = httpx.URL(spec["url"])
+            body = urlencode(data).encode()
+            headers = self.http.headers.copy()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            return httpx.Request(spec["method"], url, headers=headers, content=body)
+        return self.http.build_request(**spec)
 
     def _exchange(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` on a kept-alive connection; the answer as httpx models it (body
@@ -230,6 +253,7 @@ class ApiClient:
             ) from last
 
 
+_FORM_KEYS = {"method", "url", "data"}
 _RETRIED = (Retryable, AuthExpired, httpx.TimeoutException, httpx.TransportError)
 
 

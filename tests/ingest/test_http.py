@@ -170,3 +170,14 @@ def test_transport_errors_are_httpx_errors() -> None:
             KeepAliveTransport().handle_request(httpx.Request("GET", garbage.url))
     finally:
         garbage.close()
+
+
+def test_a_form_post_is_built_as_httpx_builds_it() -> None:
+    spec = {"method": "POST", "url": "http://127.0.0.1:9/r?x=1", "data": {"k": "v w", "z": "é&"}}
+    with ApiClient("demo") as client:
+        ours, httpx_own = client._request(spec), client.http.build_request(**spec)
+        assert ours.url == httpx_own.url and ours.method == httpx_own.method
+        assert ours.read() == httpx_own.read() == b"k=v+w&z=%C3%A9%26"
+        assert sorted(ours.headers.raw) == sorted(httpx_own.headers.raw)
+        client.http.cookies.set("s", "1")  # a cookie to send: httpx merges it in
+        assert client._request(spec).headers["cookie"] == "s=1"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 import secrets
 import threading
 import time
@@ -24,9 +25,17 @@ REFRESH = "opslake-demo-refresh"  # TOP / JD refresh token (reusable, unlike Dou
 DOUYIN_SHOP_ID = "88001"
 
 
+_CST_TEXT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+
+
 def cst_seconds(text: str) -> float:
-    """'yyyy-MM-dd HH:mm:ss' in GMT+8 → Unix seconds."""
-    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=CST).timestamp()
+    """'yyyy-MM-dd HH:mm:ss' in GMT+8 → Unix seconds; ValueError for any other text.
+
+    ``fromisoformat`` behind a strict pattern: ``strptime`` cost ~10 µs a call, three a
+    TOP request and one a record when a demo file is indexed."""
+    if not isinstance(text, str) or not _CST_TEXT.fullmatch(text):
+        raise ValueError(f"{text!r} is not a 'yyyy-MM-dd HH:mm:ss' time")
+    return datetime.fromisoformat(text).replace(tzinfo=CST).timestamp()
 
 
 def cst_text(seconds: float) -> str:
