@@ -389,7 +389,9 @@ _CONNECT_ERRORS = {
 def _httpx_error(curl: pycurl.Curl, exc: pycurl.error, request: httpx.Request) -> Exception:
     code, text = exc.args[0], str(exc.args[1] if len(exc.args) > 1 else exc)
     if code == pycurl.E_OPERATION_TIMEDOUT:
-        if not curl.getinfo(pycurl.CONNECT_TIME):
+        # no local port: no connection was made (a kept one that went quiet has its port,
+        # and a connect time of 0)
+        if curl.getinfo(pycurl.LOCAL_PORT) <= 0:
             return httpx.ConnectTimeout(text, request=request)
         return httpx.ReadTimeout(text, request=request)
     if code in _CONNECT_ERRORS:

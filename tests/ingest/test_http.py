@@ -181,3 +181,47 @@ def test_a_form_post_is_built_as_httpx_builds_it() -> None:
         assert sorted(ours.headers.raw) == sorted(httpx_own.headers.raw)
         client.http.cookies.set("s", "1")  # a cookie to send: httpx merges it in
         assert client._request(spec).headers["cookie"] == "s=1"
+
+
+def test_timeouts_say_whether_a_connection_was_made() -> None:
+    # a listener whose backlog is full: the connect itself never completes
+    full = socket.socket()
+    full.bind(("127.0.0.1", 0))
+    full.listen(0)
+    waiting = []
+    for _ in range(4):
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex(full.getsockname())
+        waiting.append(s)
+    try:
+        with pytest.raises(httpx.ConnectTimeout):
+            url = f"http://127.0.0.1:{full.getsockname()[1]}/"
+            KeepAliveTransport(timeout=0.3).handle_request(httpx.Request("GET", url))
+    finally:
+        for s in waiting:
+            s.close()
+        full.close()
+    # a kept connection that goes quiet on the second call: a read timeout, not a connect one
+    listener = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
+
+    def answer_once_then_hold() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(_ok(b"1"))
+            conn.recv(65536)  # the second request, never answered
+            done.wait(5)
+
+    threading.Thread(target=answer_once_then_hold, daemon=True).start()
+    transport = KeepAliveTransport(timeout=0.3)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    try:
+        assert transport.handle_request(httpx.Request("GET", url)).read() == b"1"
+        with pytest.raises(httpx.ReadTimeout):
+            transport.handle_request(httpx.Request("GET", url))
+    finally:
+        done.set()
+        transport.close()
+        listener.close()
