@@ -28,6 +28,8 @@ class Figure:
     goal: str  # e.g. ">= 0.5" on the ratio
     scale: dict[str, object] = field(default_factory=dict)
     higher_is_better: bool = False
+    # what else a run measured (e.g. CPU a row of each process), for reading the figure
+    detail: dict[str, object] = field(default_factory=dict)
 
     @property
     def ratios(self) -> list[float]:
@@ -94,6 +96,7 @@ def record(fig: Figure) -> dict[str, object]:
         "ratio_max": max(fig.ratios),
         "met": fig.met,
         "cores": os.cpu_count(),
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "machine": platform.machine(),
         "versions": versions(),
     }
