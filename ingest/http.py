@@ -187,7 +187,6 @@ class ApiClient:
         data = spec.get("data")
         if (
             spec.keys() == _FORM_KEYS
-            and self._transport is not None
             and not self.http.cookies
             and isinstance(data, dict)
             and all(type(v) is str for v in data.values())
