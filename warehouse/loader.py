@@ -15,10 +15,12 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
+from warehouse import data_files
 from warehouse.lake import Lake, retry_locked
 
 RAW = "raw"
@@ -132,11 +134,18 @@ def _existing_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, s
 def _duck_type(con: duckdb.DuckDBPyConnection, arrow_type: pa.DataType) -> str:
     if pa.types.is_null(arrow_type):
         return "VARCHAR"
+    if (known := _DUCK_TYPES.get(arrow_type)) is not None:
+        return known
     con.register("_type_probe", pa.table({"c": pa.array([], type=arrow_type)}))
     try:
-        return str(con.sql("SELECT c FROM _type_probe").types[0])
+        known = _DUCK_TYPES[arrow_type] = str(con.sql("SELECT c FROM _type_probe").types[0])
+        return known
     finally:
         con.unregister("_type_probe")
+
+
+# Arrow type → DuckDB type name, as DuckDB maps it (the same in every connection)
+_DUCK_TYPES: dict[pa.DataType, str] = {}
 
 
 def cursor_of(con: duckdb.DuckDBPyConnection, stream: str) -> str | None:
@@ -195,6 +204,7 @@ def _land(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadResult:
     for name in batch.rows.column_names:
         _check_name(name)
     now = datetime.now(UTC)
+    written: list[Path] = []  # our Parquet files: deleted if the transaction rolls back
     con.execute("BEGIN TRANSACTION")
     try:
         if batch_landed(con, batch.batch_id):
@@ -209,22 +219,8 @@ def _land(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadResult:
         rows = rows.append_column("_received_at", _constant(now, _RECEIVED_AT, n))
         existing = _existing_columns(con, table)
         new_columns: list[str] = []
-        con.register("_incoming", rows)
-        if existing is None:
-            con.execute(f"CREATE TABLE {RAW}.{table} AS SELECT * FROM _incoming")
-        else:
-            for name, typ in zip(rows.column_names, rows.schema.types, strict=True):
-                if name not in existing:
-                    duck_type = _duck_type(con, typ)
-                    con.execute(f'ALTER TABLE {RAW}.{table} ADD COLUMN "{name}" {duck_type}')
-                    con.execute(
-                        f"INSERT INTO {RAW}._schema_changes VALUES (?, ?, ?, ?, ?)",
-                        [table, name, duck_type, batch.batch_id, now],
-                    )
-                    new_columns.append(name)
-            cols = ", ".join(f'"{c}"' for c in rows.column_names)
-            con.execute(f"INSERT INTO {RAW}.{table} ({cols}) SELECT {cols} FROM _incoming")
-        con.unregister("_incoming")
+        if existing is None or not _land_file(con, table, existing, rows, written):
+            new_columns = _insert(con, table, existing, rows, batch.batch_id, now)
         for r in batch.rejected:
             con.execute(
                 f"INSERT INTO {RAW}._quarantine VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -256,8 +252,63 @@ def _land(con: duckdb.DuckDBPyConnection, batch: Batch) -> LoadResult:
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
+        for path in written:
+            path.unlink(missing_ok=True)
         raise
     return LoadResult(table, batch.batch_id, n, len(batch.rejected), False, tuple(new_columns))
+
+
+def _land_file(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    existing: dict[str, str],
+    rows: pa.Table,
+    written: list[Path],
+) -> bool:
+    """``rows`` as a Parquet file of Arrow's, registered with the table; False (nothing
+    done) when the batch or the lake needs the ``INSERT`` path (``warehouse.data_files``)."""
+    if rows.num_rows == 0:  # an empty batch (its cursor and quarantine still land)
+        return all(name in existing for name in rows.column_names)
+    duck_types = [_duck_type(con, t) for t in rows.schema.types]
+    if not data_files.writable(rows, existing, duck_types):
+        return False
+    folder = data_files.table_folder(con, RAW, table)
+    if folder is None:
+        return False
+    written.append(data_files.write_and_add(con, RAW, table, folder, rows))
+    return True
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    existing: dict[str, str] | None,
+    rows: pa.Table,
+    batch_id: str,
+    now: datetime,
+) -> list[str]:
+    """``rows`` into the table through DuckDB (created, or given the batch's new columns,
+    each recorded in ``_schema_changes``); the columns added."""
+    new_columns: list[str] = []
+    con.register("_incoming", rows)
+    try:
+        if existing is None:
+            con.execute(f"CREATE TABLE {RAW}.{table} AS SELECT * FROM _incoming")
+            return new_columns
+        for name, typ in zip(rows.column_names, rows.schema.types, strict=True):
+            if name not in existing:
+                duck_type = _duck_type(con, typ)
+                con.execute(f'ALTER TABLE {RAW}.{table} ADD COLUMN "{name}" {duck_type}')
+                con.execute(
+                    f"INSERT INTO {RAW}._schema_changes VALUES (?, ?, ?, ?, ?)",
+                    [table, name, duck_type, batch_id, now],
+                )
+                new_columns.append(name)
+        cols = ", ".join(f'"{c}"' for c in rows.column_names)
+        con.execute(f"INSERT INTO {RAW}.{table} ({cols}) SELECT {cols} FROM _incoming")
+        return new_columns
+    finally:
+        con.unregister("_incoming")
 
 
 _RECEIVED_AT = pa.timestamp("us", tz="UTC")
