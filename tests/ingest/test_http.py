@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import gzip
+import random
 import re
 import socket
 import threading
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 
 from ingest.demo.servers import DemoServer
-from ingest.http import ApiClient, KeepAliveTransport, RetryPolicy
+from ingest.http import ApiClient, KeepAliveTransport, RetryPolicy, form_body
 from tests.ingest.apikit import Demo, demo, server  # noqa: F401 (fixtures)
 
 
@@ -225,3 +227,15 @@ def test_timeouts_say_whether_a_connection_was_made() -> None:
         done.set()
         transport.close()
         listener.close()
+
+
+def test_form_bodies_are_urlencode_s_whatever_the_characters() -> None:
+    rng = random.Random(3)
+    alphabet = "".join(map(chr, range(32, 127))) + "长订单€ \t\n&=+%"
+
+    def text() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+
+    for _ in range(5000):
+        data = {text(): text() for _ in range(rng.randint(0, 6))}
+        assert form_body(data) == urlencode(data).encode(), data
