@@ -149,13 +149,12 @@ class TmallTradesStream(WindowedStream):
     name: str = "tmall_trades"
     source: str = "tmall"
     refresh_token: str = ""
-    fetchers: int = 4  # windows in flight (TOP counts calls per day, not connections)
-    # > 0: windows read by forked processes instead, off this process's GIL. Not the
-    # default: with the cheaper transport and per-window tables a thread run costs ~14 µs
-    # of CPU a trade here against ~18-21 µs with 2 readers (results pickled, landed from a
-    # copy), was as fast or faster at load 4-7, and keeps 4 calls in flight instead of 2,
-    # which counts against a far-away server (decision 0025)
-    fetch_processes: int = 0
+    fetchers: int = 4  # windows in flight when read by threads (no fork on the platform)
+    # windows read by 3 forked processes, each on its own GIL, their tables handed over as
+    # Arrow IPC files on tmpfs: 0.54-0.57x DuckDB's read_csv -> Parquet at 1M trades here
+    # against 0.44 with 4 threads, which the GIL serialised once the landing got cheap
+    # (decisions 0064, 0065); 2 readers did as well, 4 slightly worse. 3 calls in flight.
+    fetch_processes: int = 3
     # a DuckLake commit costs ~0.1 s of CPU (the raw table, cursor and batch log each write
     # a file); 20 000-row batches spent a third of the landing on commits. 100 000 trades
     # of ~1.4 KB hold ~140 MB of payload in memory (plus the next batch being read).

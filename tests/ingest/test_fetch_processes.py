@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ import pyarrow as pa
 
 from ingest.demo.servers import APP_KEY, APP_SECRET, REFRESH, SESSION, DemoServer
 from ingest.http import ApiClient
+from ingest.sources.api import _handoff_root
 from ingest.sources.jd import JdOrdersStream
 from ingest.sources.tmall import TmallTradesStream
 from ingest.tokens import TokenStore
@@ -81,6 +83,7 @@ def test_processes_land_the_same_batches_as_threads(
         [{"tid": 3200000000009999991, "tid_str": "3200000000009999991", "modified": "03/03/25"}],
     )
     landed = {}
+    left_before = handoff_folders()
     for processes in (0, 2):
         pids = tmp_path / f"pids-{processes}"
         pids.mkdir()
@@ -103,6 +106,13 @@ def test_processes_land_the_same_batches_as_threads(
     assert landed[0][0] == landed[2][0]
     assert landed[0][1].equals(landed[2][1])
     assert landed[0][2:] == landed[2][2:]
+    # the readers' Arrow files were mapped, then removed with their folder
+    assert handoff_folders() == left_before
+
+
+def handoff_folders() -> set[str]:
+    root = Path(_handoff_root() or tempfile.gettempdir())
+    return {p.name for p in root.glob("opslake-windows-*")}
 
 
 def test_a_token_refused_in_a_reader_is_renewed_here_and_everything_lands(
@@ -206,3 +216,11 @@ def test_readers_of_a_killed_run_stop_reading(
     served = server.state.requests["tmall"]
     time.sleep(1)
     assert server.state.requests["tmall"] == served  # nobody reads for the dead run
+    # the dead run's hand-off folder is swept by the next run that forks readers
+    root = Path(_handoff_root() or tempfile.gettempdir())
+    assert list(root.glob(f"opslake-windows-{run.pid}-*"))
+    pids_next = tmp_path / "pids-next"
+    pids_next.mkdir()
+    server.state.delay.clear()
+    run_recording(lake, tmall(server.url, 2, pids_next))
+    assert not list(root.glob(f"opslake-windows-{run.pid}-*"))
