@@ -11,7 +11,7 @@ ordinary transaction semantics: a rollback forgets it (we delete it then), compa
 may merge or delete it later.
 
 Only what Arrow writes as DuckDB reads it back goes this way: flat columns of the types
-in ``_PLAIN`` whose DuckDB type equals the table column's; a local, unencrypted data
+in ``_plain`` whose DuckDB type equals the table column's; a local, unencrypted data
 path. Everything else takes the ``INSERT`` path, which remains the reference.
 """
 
@@ -24,6 +24,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from warehouse.lake import LAKE
 
 # DuckDB truncates string statistics to 256 characters; a longer min/max (a record's
 # JSON text) would be kept whole in the catalog, once a file
@@ -58,7 +60,7 @@ def writable(rows: pa.Table, table_types: dict[str, str], duck_types: list[str])
 def table_folder(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> Path | None:
     """Where DuckLake keeps ``schema.table``'s data files, or None when we must not write
     there ourselves (encrypted files, a remote data path)."""
-    meta = f"__ducklake_metadata_{_catalog(con)}"
+    meta = f"__ducklake_metadata_{LAKE}"
     options = dict(
         con.execute(
             f"SELECT key, value FROM {meta}.ducklake_metadata WHERE scope IS NULL"
@@ -106,7 +108,7 @@ def write_and_add(
         )
         con.execute(
             "CALL ducklake_add_data_files(?, ?, ?, schema => ?, allow_missing => true)",
-            [_catalog(con), table, str(path), schema],
+            [LAKE, table, str(path), schema],
         )
     except BaseException:
         path.unlink(missing_ok=True)
@@ -114,14 +116,10 @@ def write_and_add(
     return path
 
 
-def _catalog(con: duckdb.DuckDBPyConnection) -> str:
-    return con.execute("SELECT current_database()").fetchone()[0]
-
-
 def _options(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """The lake's global Parquet options (``set_option``), as DuckLake's writer uses them."""
     rows = con.execute(
-        f"SELECT option_name, value FROM {_catalog(con)}.options() "
+        f"SELECT option_name, value FROM {LAKE}.options() "
         "WHERE scope = 'GLOBAL' AND option_name LIKE 'parquet_%'"
     ).fetchall()
     return dict(rows)
